@@ -1,0 +1,89 @@
+// Runtime: error channel, version, threads, the active BLAS, CUDA availability.
+#include "common.h"
+
+#include <dlfcn.h>
+#ifdef SAEWB_WITH_CUDA
+#include <c10/cuda/CUDAFunctions.h>
+#include <c10/cuda/CUDAGuard.h>
+#endif
+#include <climits>
+#include <cstdlib>
+
+namespace saewb {
+namespace {
+thread_local std::string last_error;
+}
+void set_last_error(const char* message) { last_error = message ? message : "(null)"; }
+}  // namespace saewb
+
+static char* copy_string(const std::string& s) {
+  char* out = static_cast<char*>(std::malloc(s.size() + 1));
+  if (out) std::memcpy(out, s.c_str(), s.size() + 1);
+  return out;
+}
+
+// The message of the last failed call on this thread (valid until the next failure).
+SAEWB_API const char* saewb_last_error() { return saewb::last_error.c_str(); }
+
+SAEWB_API void saewb_free_string(char* s) { std::free(s); }
+
+SAEWB_API char* saewb_torch_version() { return copy_string(TORCH_VERSION); }
+
+SAEWB_API int32_t saewb_set_num_threads(int32_t n) {
+  SAEWB_TRY at::set_num_threads(n);
+  return 0;
+  SAEWB_CATCH_STATUS
+}
+SAEWB_API int32_t saewb_get_num_threads() { return at::get_num_threads(); }
+SAEWB_API int32_t saewb_set_num_interop_threads(int32_t n) {
+  SAEWB_TRY at::set_num_interop_threads(n);
+  return 0;
+  SAEWB_CATCH_STATUS
+}
+SAEWB_API int32_t saewb_get_num_interop_threads() { return at::get_num_interop_threads(); }
+SAEWB_API char* saewb_parallel_info() { return copy_string(at::get_parallel_info()); }
+
+// Which library provides the BLAS symbol libtorch calls (sgemm_), resolved the same way the
+// dynamic linker resolved it for libtorch. Returns "name|path|config": name is "openblas",
+// "mkl", "blis", "reference" or "unknown"; config is OpenBLAS's own configuration string.
+SAEWB_API char* saewb_blas_info() {
+  std::string name = "unknown", path = "(sgemm_ not found)", config;
+  void* sym = dlsym(RTLD_DEFAULT, "sgemm_");
+  if (sym) {
+    Dl_info info;
+    if (dladdr(sym, &info) && info.dli_fname) {
+      char resolved[PATH_MAX];
+      path = realpath(info.dli_fname, resolved) ? resolved : info.dli_fname;
+    }
+  }
+  using config_fn = char* (*)();
+  if (auto f = reinterpret_cast<config_fn>(dlsym(RTLD_DEFAULT, "openblas_get_config"))) {
+    name = "openblas";
+    if (char* c = f()) config = c;
+  } else if (dlsym(RTLD_DEFAULT, "mkl_get_version")) {
+    name = "mkl";
+  } else if (dlsym(RTLD_DEFAULT, "bli_info_get_version_str")) {
+    name = "blis";
+  } else if (path.find("/blas/") != std::string::npos || path.find("libblas.so") != std::string::npos) {
+    name = "reference";
+  }
+  return copy_string(name + "|" + path + "|" + config);
+}
+
+SAEWB_API int32_t saewb_cuda_is_available() { return at::globalContext().hasCUDA() ? 1 : 0; }
+SAEWB_API int32_t saewb_cuda_device_count() {
+  SAEWB_TRY return at::globalContext().hasCUDA() ? static_cast<int32_t>(at::detail::getCUDAHooks().getNumGPUs()) : 0;
+  SAEWB_CATCH_STATUS
+}
+SAEWB_API int32_t saewb_cuda_synchronize(int32_t device) {
+#ifdef SAEWB_WITH_CUDA
+  SAEWB_TRY
+  c10::cuda::CUDAGuard guard(static_cast<c10::DeviceIndex>(device));
+  c10::cuda::device_synchronize();
+  return 0;
+  SAEWB_CATCH_STATUS
+#else
+  saewb::set_last_error("this bridge was built without CUDA: rebuild it against a CUDA libtorch (see README)");
+  return -1;
+#endif
+}

@@ -1,0 +1,3 @@
+global using Xunit;
+global using SaeWorkbench.Torch;
+global using static SaeWorkbench.Torch.torch;
