@@ -60,3 +60,7 @@ SAEWB_API int32_t saewb_set_grad_enabled(int32_t on) {
   return prev ? 1 : 0;
 }
 SAEWB_API int32_t saewb_is_grad_enabled() { return c10::GradMode::is_enabled() ? 1 : 0; }
+
+// Replaces the data (storage, shape, dtype, device) of `t` by that of `src` while keeping the
+// tensor's identity, as PyTorch's `param.data = src`. Used by Module.to(device/dtype).
+SAEWB_STATUS_FN(saewb_set_data(saewb_tensor t, saewb_tensor src), t->set_data(*src))

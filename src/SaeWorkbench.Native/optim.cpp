@@ -35,11 +35,13 @@ SAEWB_API int32_t saewb_adam_step(saewb_tensor param, saewb_tensor grad_in, saew
 }
 
 // Scales the gradients in place so that their joint p-norm is at most max_norm (p = inf
-// for the max-abs norm). Returns the norm before clipping, or NaN on error.
-SAEWB_API double saewb_clip_grad_norm_(const saewb_tensor* grads, int64_t n, double max_norm, double norm_type) {
+// for the max-abs norm). Writes the norm before clipping to *total_norm.
+SAEWB_API int32_t saewb_clip_grad_norm_(const saewb_tensor* grads, int64_t n, double max_norm, double norm_type,
+                                        double* total_norm) {
   SAEWB_TRY
   at::NoGradGuard no_grad;
-  if (n == 0) return 0.0;
+  *total_norm = 0.0;
+  if (n == 0) return 0;
   std::vector<at::Tensor> norms;
   norms.reserve(static_cast<size_t>(n));
   const bool inf = std::isinf(norm_type);
@@ -48,6 +50,7 @@ SAEWB_API double saewb_clip_grad_norm_(const saewb_tensor* grads, int64_t n, dou
   at::Tensor total = inf ? stacked.max() : at::norm(stacked, norm_type);
   at::Tensor coef = (max_norm / (total + 1e-6)).clamp_max(1.0);
   for (int64_t i = 0; i < n; ++i) grads[i]->mul_(coef.to(grads[i]->device()));
-  return total.item<double>();
-  SAEWB_CATCH(std::nan(""))
+  *total_norm = total.item<double>();
+  return 0;
+  SAEWB_CATCH_STATUS
 }

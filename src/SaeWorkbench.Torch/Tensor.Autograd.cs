@@ -59,6 +59,16 @@ public sealed partial class Tensor
     public void backward(Tensor? gradient = null, bool retain_graph = false, bool create_graph = false) =>
         N.Check(N.saewb_backward(Handle, HandleOrZero(gradient), retain_graph || create_graph ? 1 : 0, create_graph ? 1 : 0));
 
+    /// <summary>
+    /// Replaces this tensor's data (storage, shape, dtype, device) by <paramref name="source"/>'s,
+    /// keeping its identity (PyTorch's <c>param.data = source</c>). Clears the cached shape.
+    /// </summary>
+    public void set_data(Tensor source)
+    {
+        N.Check(N.saewb_set_data(Handle, source.Handle));
+        _shape = null;
+    }
+
     /// <summary>A tensor sharing storage but cut from the autograd graph.</summary>
     public Tensor detach() => Wrap(N.saewb_detach(Handle));
 

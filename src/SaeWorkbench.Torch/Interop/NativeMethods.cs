@@ -308,6 +308,7 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(Lib)] internal static partial int saewb_detach_(IntPtr t);
     [LibraryImport(Lib)] internal static partial int saewb_set_grad_enabled(int on);
     [LibraryImport(Lib)] internal static partial int saewb_is_grad_enabled();
+    [LibraryImport(Lib)] internal static partial int saewb_set_data(IntPtr t, IntPtr src);
 
     // ---- random ----
     [LibraryImport(Lib)] internal static partial int saewb_manual_seed(ulong seed);
@@ -326,5 +327,5 @@ internal static unsafe partial class NativeMethods
 
     // ---- optim ----
     [LibraryImport(Lib)] internal static partial int saewb_adam_step(IntPtr param, IntPtr grad, IntPtr expAvg, IntPtr expAvgSq, IntPtr maxExpAvgSq, long step, double lr, double beta1, double beta2, double eps, double weightDecay, int decoupled, int maximize);
-    [LibraryImport(Lib)] internal static partial double saewb_clip_grad_norm_(IntPtr* grads, long n, double maxNorm, double normType);
+    [LibraryImport(Lib)] internal static partial int saewb_clip_grad_norm_(IntPtr* grads, long n, double maxNorm, double normType, out double totalNorm);
 }

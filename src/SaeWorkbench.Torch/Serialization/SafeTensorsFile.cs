@@ -230,7 +230,7 @@ public sealed class SafeTensorsFile : IDisposable
         while (done < destination.Length)
         {
             var n = RandomAccess.Read(handle, destination[done..], fileOffset + done);
-            if (n < 0)
+            if (n <= 0)
                 throw SafeTensorsException.ForFile(path,
                     $"the file is truncated: unexpected end of file while reading {what} " +
                     $"(needed {destination.Length} bytes at offset {fileOffset}, got {done}). Re-download or re-save the file.");
