@@ -230,7 +230,7 @@ public static partial class torch
     public static void manual_seed(ulong seed) => N.Check(N.saewb_manual_seed(seed));
 
     /// <summary>torch.autograd: gradients of outputs with respect to inputs without touching .grad.</summary>
-    public static class autograd
+    public static partial class autograd
     {
         public static unsafe Tensor?[] grad(IReadOnlyList<Tensor> outputs, IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor?>? grad_outputs = null,
             bool retain_graph = false, bool create_graph = false, bool allow_unused = false)

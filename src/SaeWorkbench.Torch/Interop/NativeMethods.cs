@@ -19,6 +19,8 @@ internal static unsafe partial class NativeMethods
         NativeLibraryLoader.Register();
         // libtorch may start with a single intra-op thread; use every core, as PyTorch does.
         saewb_set_num_threads(Environment.ProcessorCount);
+        // C# backward passes of custom autograd functions (torch.autograd.Function).
+        saewb_set_custom_function_callbacks(&torch.autograd.BackwardCallback, &torch.autograd.ReleaseCallback);
     }
 
     /// <summary>Forces the static initialiser (library resolution, thread count) to run.</summary>
@@ -309,6 +311,13 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(Lib)] internal static partial int saewb_set_grad_enabled(int on);
     [LibraryImport(Lib)] internal static partial int saewb_is_grad_enabled();
     [LibraryImport(Lib)] internal static partial int saewb_set_data(IntPtr t, IntPtr src);
+
+    // ---- custom autograd functions ----
+    [LibraryImport(Lib)] internal static partial void saewb_set_custom_function_callbacks(
+        delegate* unmanaged<long, IntPtr*, long, IntPtr*, long, int> backward, delegate* unmanaged<long, void> release);
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] internal static partial void saewb_set_last_error(string message);
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int saewb_custom_function_connect(IntPtr* inputs, long nIn, IntPtr* outputs, long nOut, long ctx, string name);
 
     // ---- random ----
     [LibraryImport(Lib)] internal static partial int saewb_manual_seed(ulong seed);
