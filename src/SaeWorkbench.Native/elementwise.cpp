@@ -64,7 +64,9 @@ SAEWB_TENSOR_FN(saewb_add_scalar(saewb_tensor a, saewb_scalar b), at::add(*a, to
 SAEWB_TENSOR_FN(saewb_sub_scalar(saewb_tensor a, saewb_scalar b), at::sub(*a, to_scalar(b)))
 // scalar - tensor and scalar / tensor (the reversed forms C# operators need).
 SAEWB_TENSOR_FN(saewb_rsub_scalar(saewb_tensor a, saewb_scalar b), at::rsub(*a, to_scalar(b)))
-SAEWB_TENSOR_FN(saewb_rdiv_scalar(saewb_tensor a, saewb_scalar b), a->reciprocal().mul_(to_scalar(b)))
+// Out of place (as PyTorch's __rdiv__): reciprocal's backward reuses its output, so scaling that
+// output in place would make backward fail ("modified by an inplace operation").
+SAEWB_TENSOR_FN(saewb_rdiv_scalar(saewb_tensor a, saewb_scalar b), a->reciprocal().mul(to_scalar(b)))
 SAEWB_TENSOR_FN(saewb_rpow_scalar(saewb_tensor a, saewb_scalar b), at::pow(to_scalar(b), *a))
 SAEWB_TENSOR_FN(saewb_div_mode(saewb_tensor a, saewb_tensor b, int32_t mode),
                 at::div(*a, *b, mode == 1 ? c10::optional<c10::string_view>("trunc")

@@ -67,7 +67,8 @@ public sealed partial class Tensor
     private Tensor ApplyIndices(TensorIndex[] indices, out Tensor?[]? advanced, out int dims)
     {
         var current = alias();
-        var dim = 0;
+        var dim = 0;      // position in the current (partly indexed) view
+        var realDim = 0;  // position in this tensor, for error messages (as PyTorch reports it)
         var consumed = indices.Count(i => i.K is TensorIndex.Kind.Single or TensorIndex.Kind.Slice or TensorIndex.Kind.Tensor);
         if (consumed > Shape.Length)
         {
@@ -85,28 +86,33 @@ public sealed partial class Tensor
                     if (idx.Index < -size || idx.Index >= size)
                     {
                         current.Dispose();
-                        throw new IndexOutOfRangeException($"index {idx.Index} is out of bounds for dimension {dim} with size {size}");
+                        throw new IndexOutOfRangeException($"index {idx.Index} is out of bounds for dimension {realDim} with size {size}");
                     }
                     next = current.select(dim, idx.Index);
+                    realDim++;
                     break;
                 case TensorIndex.Kind.Slice:
                     var n = current.size(dim);
                     next = current.slice(dim, idx.ResolveStart(n), Math.Max(idx.ResolveStart(n), idx.ResolveStop(n)), idx.Step);
                     dim++;
+                    realDim++;
                     break;
                 case TensorIndex.Kind.None:
                     next = current.unsqueeze(dim);
                     dim++;
                     break;
                 case TensorIndex.Kind.Ellipsis:
-                    dim = current.dim() - indices.SkipWhile(i => i.K != TensorIndex.Kind.Ellipsis).Skip(1)
+                    var after = indices.SkipWhile(i => i.K != TensorIndex.Kind.Ellipsis).Skip(1)
                         .Count(i => i.K is TensorIndex.Kind.Slice or TensorIndex.Kind.Single or TensorIndex.Kind.Tensor);
+                    dim = current.dim() - after;
+                    realDim = Shape.Length - after;
                     continue;
                 default: // index tensor: resolved after the views
                     adv ??= new List<Tensor?>();
                     while (adv.Count < dim) adv.Add(null);
                     adv.Add(idx.IndexTensor);
                     dim++;
+                    realDim++;
                     continue;
             }
             current.Dispose();

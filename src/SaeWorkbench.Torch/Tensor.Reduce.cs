@@ -21,11 +21,16 @@ public sealed partial class Tensor
 
     public Tensor sum(ScalarType? dtype = null) => Wrap(N.saewb_sum_all(Handle, Dt(dtype)));
     public Tensor sum(long dim, bool keepdim = false, ScalarType? dtype = null) => sum(new[] { dim }, keepdim, dtype);
+    // The int overloads make x.sum(0) / x.mean(0) mean "along dimension 0", as in PyTorch. Without them C#
+    // converts the literal 0 to ScalarType (any enum accepts it) and picks sum(ScalarType? dtype): the whole
+    // tensor summed as uint8.
+    public Tensor sum(int dim, bool keepdim = false, ScalarType? dtype = null) => sum(new long[] { dim }, keepdim, dtype);
     public unsafe Tensor sum(long[] dims, bool keepdim = false, ScalarType? dtype = null) =>
         ReduceDims(dims, (h, p, n) => N.saewb_sum(h, (long*)p, n, keepdim ? 1 : 0, Dt(dtype)));
 
     public Tensor mean(ScalarType? dtype = null) => Wrap(N.saewb_mean_all(Handle, Dt(dtype)));
     public Tensor mean(long dim, bool keepdim = false, ScalarType? dtype = null) => mean(new[] { dim }, keepdim, dtype);
+    public Tensor mean(int dim, bool keepdim = false, ScalarType? dtype = null) => mean(new long[] { dim }, keepdim, dtype);
     public unsafe Tensor mean(long[] dims, bool keepdim = false, ScalarType? dtype = null) =>
         ReduceDims(dims, (h, p, n) => N.saewb_mean(h, (long*)p, n, keepdim ? 1 : 0, Dt(dtype)));
 
@@ -57,15 +62,18 @@ public sealed partial class Tensor
         fixed (long* d = dims) return Wrap(N.saewb_norm(h, p, d, dims.Length, keepdim ? 1 : 0));
     }
 
-    /// <summary>Variance; <paramref name="correction"/> 1 is unbiased (PyTorch's default), 0 the population variance.</summary>
-    public unsafe Tensor var(long correction = 1) => Wrap(N.saewb_var(Handle, null, 0, correction, 0));
+    /// <summary>
+    /// Variance over <paramref name="dims"/> (null: all elements); <paramref name="correction"/> 1 is unbiased
+    /// (PyTorch's default), 0 the population variance. As in PyTorch a positional integer is a dimension:
+    /// x.var(1) is the variance along dim 1; pass the correction by name (x.var(correction: 0)).
+    /// </summary>
+    public unsafe Tensor var(long[]? dims = null, long correction = 1, bool keepdim = false) =>
+        ReduceDims(dims ?? Array.Empty<long>(), (h, p, n) => N.saewb_var(h, (long*)p, n, correction, keepdim ? 1 : 0));
     public Tensor var(long dim, long correction = 1, bool keepdim = false) => var(new[] { dim }, correction, keepdim);
-    public unsafe Tensor var(long[] dims, long correction = 1, bool keepdim = false) =>
-        ReduceDims(dims, (h, p, n) => N.saewb_var(h, (long*)p, n, correction, keepdim ? 1 : 0));
-    public unsafe Tensor std(long correction = 1) => Wrap(N.saewb_std(Handle, null, 0, correction, 0));
+    /// <summary>Standard deviation; arguments as <see cref="var(long[], long, bool)"/>.</summary>
+    public unsafe Tensor std(long[]? dims = null, long correction = 1, bool keepdim = false) =>
+        ReduceDims(dims ?? Array.Empty<long>(), (h, p, n) => N.saewb_std(h, (long*)p, n, correction, keepdim ? 1 : 0));
     public Tensor std(long dim, long correction = 1, bool keepdim = false) => std(new[] { dim }, correction, keepdim);
-    public unsafe Tensor std(long[] dims, long correction = 1, bool keepdim = false) =>
-        ReduceDims(dims, (h, p, n) => N.saewb_std(h, (long*)p, n, correction, keepdim ? 1 : 0));
     public Tensor logsumexp(long dim, bool keepdim = false) => logsumexp(new[] { dim }, keepdim);
     public unsafe Tensor logsumexp(long[] dims, bool keepdim = false) =>
         ReduceDims(dims, (h, p, n) => N.saewb_logsumexp(h, (long*)p, n, keepdim ? 1 : 0));

@@ -58,7 +58,7 @@ public sealed partial class Tensor
         return result;
     }
 
-    private long DimSize(long dim) => Shape[(int)(dim < 0 ? dim + Shape.Length : dim)];
+    private long DimSize(long dim) => Shape[WrapDim(dim)];
 
     /// <summary>Pieces of <paramref name="split_size"/> along dim (the last may be smaller).</summary>
     public unsafe Tensor[] split(long split_size, long dim = 0)

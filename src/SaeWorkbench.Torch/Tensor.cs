@@ -96,7 +96,17 @@ public sealed partial class Tensor : IDisposable
         }
     }
 
-    public long size(int dim) => Shape[dim < 0 ? dim + Shape.Length : dim];
+    public long size(int dim) => Shape[WrapDim(dim)];
+
+    /// <summary>A dimension in [-ndim, ndim) as an index into the shape; outside it, libtorch's message.</summary>
+    internal int WrapDim(long dim, string paramName = "dim")
+    {
+        var n = Shape.Length;
+        if (dim >= -n && dim < n) return (int)(dim < 0 ? dim + n : dim);
+        throw new ArgumentOutOfRangeException(paramName, dim, n == 0
+            ? $"dimension specified as {dim} but tensor has no dimensions"
+            : $"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})");
+    }
     public int dim() => Shape.Length;
     public int ndim => Shape.Length;
     public long numel() => NativeMethods.saewb_tensor_numel(Handle);
