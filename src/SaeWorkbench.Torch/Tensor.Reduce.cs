@@ -54,8 +54,9 @@ public sealed partial class Tensor
 
     /// <summary>Vector p-norm of all elements (p = double.PositiveInfinity for max-abs).</summary>
     public unsafe Tensor norm(double p = 2) => Wrap(N.saewb_norm(Handle, p, null, 0, 0));
-    public Tensor norm(long dim, double p = 2, bool keepdim = false) => norm(new[] { dim }, p, keepdim);
-    public unsafe Tensor norm(long[] dims, double p = 2, bool keepdim = false)
+    /// <summary>Vector p-norm along <paramref name="dim"/> (argument order as PyTorch: p first).</summary>
+    public Tensor norm(double p, long dim, bool keepdim = false) => norm(p, new[] { dim }, keepdim);
+    public unsafe Tensor norm(double p, long[] dims, bool keepdim = false)
     {
         if (dims.Length == 0) throw new ArgumentException("norm: give at least one dimension, or call norm(p) for all", nameof(dims));
         var h = Handle;

@@ -69,7 +69,9 @@ public static partial class torch
         return Tensor.Wrap(N.saewb_arange(start, end, step ?? 1, dt, ty, ix));
     }
 
-    public static Tensor arange(Scalar end, ScalarType? dtype = null, Device? device = null) => arange(0, end, 1, dtype, device);
+    /// <summary>[0, end). A dtype or device goes through the (start, end, ...) overload, so that
+    /// <c>arange(n, 0)</c> can never bind the literal 0 to a dtype.</summary>
+    public static Tensor arange(Scalar end) => arange(0, end, 1);
 
     public static Tensor linspace(double start, double end, long steps, ScalarType? dtype = null, Device? device = null)
     {

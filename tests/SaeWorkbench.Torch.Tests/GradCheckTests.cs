@@ -322,11 +322,11 @@ public class GradCheckTests
         using var scope = NewDisposeScope();
         var x = AwayFromZero([3, 4], 140);
         GradCheck.Assert(t => t[0].norm(), x);
-        GradCheck.Assert(t => t[0].norm(1L), x);
-        GradCheck.Assert(t => t[0].norm(0L, keepdim: true), x);
-        GradCheck.Assert(t => t[0].norm(new long[] { 0, 1 }), x);
-        GradCheck.Assert(t => t[0].norm(1L, p: 1), x);
-        GradCheck.Assert(t => t[0].norm(1L, p: 3), x);
+        GradCheck.Assert(t => t[0].norm(2, 1L), x);
+        GradCheck.Assert(t => t[0].norm(2, 0L, keepdim: true), x);
+        GradCheck.Assert(t => t[0].norm(2, new long[] { 0, 1 }), x);
+        GradCheck.Assert(t => t[0].norm(1, 1L), x);
+        GradCheck.Assert(t => t[0].norm(3, 1L), x);
     }
 
     [Fact]

@@ -25,13 +25,13 @@ public sealed class SafeTensorsFormatTests : IDisposable
 
     private string PathFor(string name) => Path.Combine(_dir, name);
 
-    private static byte[] Bytes<T>(params T[] values) where T : unmanaged =>
+    internal static byte[] Bytes<T>(params T[] values) where T : unmanaged =>
         MemoryMarshal.AsBytes(values.AsSpan()).ToArray();
 
-    private static T[] As<T>(byte[] bytes) where T : unmanaged =>
+    internal static T[] As<T>(byte[] bytes) where T : unmanaged =>
         MemoryMarshal.Cast<byte, T>(bytes).ToArray();
 
-    private static ushort BF16(float f) => (ushort)(BitConverter.SingleToUInt32Bits(f) >> 16);
+    internal static ushort BF16(float f) => (ushort)(BitConverter.SingleToUInt32Bits(f) >> 16);
 
     /// <summary>Writes a file: 8-byte length prefix (or <paramref name="lengthOverride"/>), the header bytes
     /// (space-padded to 8 when <paramref name="pad"/>), then <paramref name="data"/>.</summary>
@@ -108,7 +108,7 @@ public sealed class SafeTensorsFormatTests : IDisposable
 
     // ------------------------------------------------------------------ round trips
 
-    private static List<SafeTensorToWrite> SampleTensors() =>
+    internal static List<SafeTensorToWrite> SampleTensors() =>
     [
         new("f32", SafeTensorDType.F32, [2, 3], Bytes(-1f, -0.5f, 0f, 0.5f, 1f, 1.5f)),
         new("f64", SafeTensorDType.F64, [3], Bytes(1.5, -2.25, 1e300)),
@@ -574,13 +574,40 @@ public sealed class SafeTensorsFormatTests : IDisposable
         Assert.Equal([2, 3], As<int>(newReader.ReadBytes("v")));
         Assert.Empty(TempFilesIn(_dir));
     }
+}
 
-    // ------------------------------------------------------------------ interop with Python / torch
+/// <summary>
+/// Interop with files produced by Python/torch (tests/.../python/make_safetensors.py, run with /usr/bin/python3).
+/// A separate class so that xunit runs it in parallel with the other tests (importing torch dominates its time).
+/// </summary>
+public sealed class SafeTensorsPythonInteropTests : IDisposable
+{
+    private readonly string _dir;
+
+    public SafeTensorsPythonInteropTests()
+    {
+        _dir = Path.Combine(Path.GetTempPath(), "st-interop-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(_dir);
+    }
+
+    public void Dispose()
+    {
+        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
+    }
+
+    private string PathFor(string name) => Path.Combine(_dir, name);
+
+    private static byte[] Bytes<T>(params T[] values) where T : unmanaged => SafeTensorsFormatTests.Bytes(values);
+
+    private static T[] As<T>(byte[] bytes) where T : unmanaged => SafeTensorsFormatTests.As<T>(bytes);
+
+    private static ushort BF16(float f) => SafeTensorsFormatTests.BF16(f);
+
 
     /// <summary>The tensors make_safetensors.py writes, in its order.</summary>
     private static List<SafeTensorToWrite> PythonExpected()
     {
-        var list = SampleTensors();
+        var list = SafeTensorsFormatTests.SampleTensors();
         list.Add(new("model.layers.0.weight", SafeTensorDType.F32, [3, 2], Bytes(0f, 3f, 1f, 4f, 2f, 5f)));
         return list;
     }
