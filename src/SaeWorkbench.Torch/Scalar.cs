@@ -22,6 +22,8 @@ public readonly struct Scalar
     public static implicit operator Scalar(bool v) => new(0, v ? 1 : 0, 2);
 
     public bool IsIntegral => _kind != 0;
+    /// <summary>The dtype PyTorch infers for a tensor filled with this value: float32, int64 or bool.</summary>
+    internal ScalarType InferredDType => _kind switch { 0 => ScalarType.Float32, 1 => ScalarType.Int64, _ => ScalarType.Bool };
     public double ToDouble() => _kind == 0 ? _d : _i;
     public override string ToString() => _kind switch { 0 => _d.ToString("R"), 1 => _i.ToString(), _ => (_i != 0).ToString() };
 }

@@ -57,7 +57,7 @@ public static partial class torch
     /// <summary>A tensor filled with <paramref name="value"/>; dtype defaults to float32 (int64 for an integer value, bool for a bool).</summary>
     public static unsafe Tensor full(long[] size, Scalar value, ScalarType? dtype = null, Device? device = null, bool requires_grad = false)
     {
-        var (dt, ty, ix) = Opts(dtype, device);
+        var (dt, ty, ix) = Opts(dtype, device, value.InferredDType);
         fixed (long* p = size) return Grad(Tensor.Wrap(N.saewb_full(p, size.Length, value, dt, ty, ix)), requires_grad);
     }
 
