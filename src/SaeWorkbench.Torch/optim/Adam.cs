@@ -17,8 +17,12 @@ public static partial class torch
             public double beta2 { get; init; } = 0.999;
             /// <summary>Added to the denominator, > 0 (the TopK paper uses 6.25e-10).</summary>
             public double eps { get; init; } = 1e-8;
-            /// <summary>L2 penalty (Adam) or decoupled decay (AdamW), >= 0.</summary>
-            public double weight_decay { get; init; }
+            private readonly double? _weightDecay;
+            /// <summary>L2 penalty (Adam) or decoupled decay (AdamW), >= 0. When not set: 0 for Adam and
+            /// 0.01 for AdamW, as in PyTorch (also when other options are given).</summary>
+            public double weight_decay { get => _weightDecay ?? 0; init => _weightDecay = value; }
+            /// <summary>True when weight_decay was set explicitly.</summary>
+            internal bool HasWeightDecay => _weightDecay.HasValue;
             /// <summary>Use the maximum of past second moments (AMSGrad).</summary>
             public bool amsgrad { get; init; }
             /// <summary>Maximise the objective instead of minimising it.</summary>
@@ -163,10 +167,13 @@ public static partial class torch
         public sealed class AdamW : Adam
         {
             public AdamW(IEnumerable<Tensor> parameters, AdamOptions? options = null)
-                : base(new[] { new ParamGroup(parameters) }, options ?? new AdamOptions { weight_decay = 0.01 }, decoupled: true) { }
+                : base(new[] { new ParamGroup(parameters) }, WithDefaultDecay(options), decoupled: true) { }
 
             public AdamW(IEnumerable<ParamGroup> groups, AdamOptions? options = null)
-                : base(groups, options ?? new AdamOptions { weight_decay = 0.01 }, decoupled: true) { }
+                : base(groups, WithDefaultDecay(options), decoupled: true) { }
+
+            private static AdamOptions WithDefaultDecay(AdamOptions? o) =>
+                o is { HasWeightDecay: true } ? o : (o ?? new AdamOptions()) with { weight_decay = 0.01 };
         }
     }
 }
