@@ -19,7 +19,7 @@ internal static class ConsoleCapture
     private static TextWriter? _installedOut, _installedError;
 
     /// <summary>Routes this logical thread's console writes to <paramref name="stdout"/> / <paramref name="stderr"/> until disposed.</summary>
-    public static IDisposable Begin(TextWriter stdout, TextWriter stderr)
+    public static IDisposable Begin(TextWriter? stdout, TextWriter? stderr)
     {
         lock (Gate)
         {
@@ -40,6 +40,9 @@ internal static class ConsoleCapture
         ErrorTarget.Value = stderr;
         return new Restore(previousOut, previousError);
     }
+
+    /// <summary>Sends this logical thread's console writes to the original writers until disposed.</summary>
+    public static IDisposable Suspend() => Begin(null, null);
 
     private sealed class Restore(TextWriter? previousOut, TextWriter? previousError) : IDisposable
     {

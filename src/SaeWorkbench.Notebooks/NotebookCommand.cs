@@ -6,7 +6,7 @@ namespace SaeWorkbench.Notebooks;
 /// The <c>notebooks</c> command, independent of any command-line library, for the <c>sae</c> CLI to
 /// call with the arguments after <c>sae notebooks</c>:
 /// <code>
-/// run &lt;notebook.ipynb&gt;... [-o|--out &lt;folder&gt;] [-p|--parameter name=value]... [--no-html] [--no-notebook] [--quiet]
+/// run &lt;notebook.ipynb&gt;... [-o|--out &lt;folder&gt;] [-p|--parameter name=value]... [--no-html] [--no-notebook] [--echo] [--quiet]
 /// html &lt;notebook.ipynb&gt; [-o|--out &lt;file.html&gt;]
 /// </code>
 /// <c>run</c> runs each notebook (all of them, even after one fails), prints one line per cell and
@@ -19,12 +19,13 @@ public static class NotebookCommand
     /// <summary>Usage text.</summary>
     public const string Usage = """
         usage:
-          notebooks run <notebook.ipynb>... [-o|--out <folder>] [-p|--parameter name=value]... [--no-html] [--no-notebook] [--quiet]
+          notebooks run <notebook.ipynb>... [-o|--out <folder>] [-p|--parameter name=value]... [--no-html] [--no-notebook] [--echo] [--quiet]
           notebooks html <notebook.ipynb> [-o|--out <file.html>]
 
         run   executes the notebooks' C# cells in order and writes, per notebook, the executed notebook and
               an HTML page (into --out, or next to the notebook as <name>.executed.ipynb and <name>.html).
               -p name=value sets a variable of the cell tagged "parameters" (e.g. -p scale=smoke).
+              --echo shows the cells' console output as they run (it is in the notebook either way).
         html  writes a notebook as a standalone HTML page without running it.
 
         exit code: 0 success, 1 a notebook failed, 2 usage error, 130 cancelled
@@ -54,7 +55,7 @@ public static class NotebookCommand
         var notebooks = new List<string>();
         var parameters = new List<string>();
         string? output = null;
-        bool html = true, notebook = true, quiet = false;
+        bool html = true, notebook = true, quiet = false, echo = false;
         for (int i = 1; i < args.Length; i++)
         {
             var a = args[i];
@@ -76,6 +77,7 @@ public static class NotebookCommand
                 case "--no-html": html = false; break;
                 case "--no-notebook": notebook = false; break;
                 case "--quiet" or "-q": quiet = true; break;
+                case "--echo": echo = true; break;
                 default:
                     if (a.StartsWith('-'))
                     {
@@ -116,6 +118,7 @@ public static class NotebookCommand
                         WriteHtml = html,
                         WriteNotebook = notebook,
                         PageHeadHtml = pageHeadHtml,
+                        EchoOutput = echo ? stdout : null,
                         Progress = quiet ? null : new SyncProgress(p => WriteProgress(stdout, p)),
                     };
                     var result = await NotebookRunner.RunAsync(path, options, cancellationToken).ConfigureAwait(false);

@@ -82,10 +82,12 @@ public sealed class DisplayedValue
 /// the same stream are merged, as Jupyter does) and display data. Thread-safe; once sealed at the
 /// end of the cell, later writes (from work the cell left running) are dropped.
 /// </summary>
-internal sealed class CellOutputs
+internal sealed class CellOutputs(TextWriter? echo = null)
 {
     private readonly object _gate = new();
     private readonly List<NotebookOutput> _outputs = [];
+    private StreamOutput? _openStream;                          // the last output, when it is stream text
+    private readonly System.Text.StringBuilder _openText = new(); // its text, built without quadratic copying
     private bool _sealed;
 
     public void Write(string stream, string text)
@@ -94,9 +96,26 @@ internal sealed class CellOutputs
         lock (_gate)
         {
             if (_sealed) return;
-            if (_outputs.Count > 0 && _outputs[^1] is StreamOutput last && last.Name == stream) last.Text += text;
-            else _outputs.Add(new StreamOutput(stream, text));
+            if (_openStream is null || _openStream.Name != stream || !ReferenceEquals(_outputs[^1], _openStream))
+            {
+                CloseStream();
+                _openStream = new StreamOutput(stream, "");
+                _outputs.Add(_openStream);
+            }
+            _openText.Append(text);
         }
+        if (echo is not null)
+        {
+            using (ConsoleCapture.Suspend()) echo.Write(text); // the echo may be the console itself
+        }
+    }
+
+    private void CloseStream()
+    {
+        if (_openStream is null) return;
+        _openStream.Text = _openText.ToString();
+        _openText.Clear();
+        _openStream = null;
     }
 
     public DisplayedValue Display(MimeBundle data, JsonObject metadata, string[] mimeTypes)
@@ -104,7 +123,11 @@ internal sealed class CellOutputs
         var output = new DisplayDataOutput(data, metadata);
         lock (_gate)
         {
-            if (!_sealed) _outputs.Add(output);
+            if (!_sealed)
+            {
+                CloseStream();
+                _outputs.Add(output);
+            }
         }
         return new DisplayedValue(this, output, mimeTypes);
     }
@@ -113,7 +136,9 @@ internal sealed class CellOutputs
     {
         lock (_gate)
         {
-            if (!_sealed) _outputs.Add(output);
+            if (_sealed) return;
+            CloseStream();
+            _outputs.Add(output);
         }
     }
 
@@ -131,6 +156,7 @@ internal sealed class CellOutputs
     {
         lock (_gate)
         {
+            CloseStream();
             _sealed = true;
             return [.. _outputs];
         }

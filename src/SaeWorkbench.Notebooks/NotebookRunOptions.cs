@@ -61,6 +61,13 @@ public sealed record NotebookRunOptions
     /// </summary>
     public bool SetWorkingDirectory { get; init; } = true;
 
+    /// <summary>
+    /// Also write the cells' console output (stdout and stderr) here as it happens, so that a long
+    /// cell shows its progress lines on the terminal; it is captured into the notebook either way.
+    /// May be the console itself. Null: no echo (default).
+    /// </summary>
+    public TextWriter? EchoOutput { get; init; }
+
     /// <summary>Reports each cell's start and end (for progress bars and logs).</summary>
     public IProgress<NotebookProgress>? Progress { get; init; }
 }

@@ -125,6 +125,7 @@ public static partial class NotebookRunner
         public string NotebookPath { get; } = notebookPath;
         private readonly Stopwatch _clock = Stopwatch.StartNew();
         private readonly List<CellRunResult> _cells = [];
+        private readonly TextWriter? _echo = options.EchoOutput is null ? null : TextWriter.Synchronized(options.EchoOutput);
         private Notebook? _executed;
         private int _totalSteps;
 
@@ -308,7 +309,7 @@ public static partial class NotebookRunner
             var started = DateTimeOffset.UtcNow;
             var cell = p.Cell;
             cell.ExecutionCount = executionCount;
-            var outputs = new CellOutputs();
+            var outputs = new CellOutputs(_echo);
             var filePath = CellFilePath(p);
             var scriptOptions = baseOptions.WithFilePath(filePath);
             var code = CodeOf(cell);

@@ -316,6 +316,23 @@ public class NotebookRunnerTests
     }
 
     [Fact]
+    public async Task Echo_shows_cell_output_as_it_happens_and_may_be_the_console_itself()
+    {
+        using var dir = new TempDir();
+        var path = Nb.Write(dir.File("echo.ipynb"), Nb.Code("for (int i = 0; i < 3; i++) Console.WriteLine($\"step {i}\");\nConsole.Error.Write(\"warn\");"));
+        var echo = new StringWriter();
+        var result = await NotebookRunner.RunAsync(path, new() { OutputDirectory = dir.File("a"), WriteHtml = false, EchoOutput = echo });
+        Assert.True(result.Succeeded, result.Error?.ToString());
+        Assert.Equal("step 0\nstep 1\nstep 2\nwarn", echo.ToString());
+
+        // the console is routed to the running cell; echoing to it must reach the real console, not loop back
+        result = await NotebookRunner.RunAsync(path, new() { OutputDirectory = dir.File("b"), WriteHtml = false, EchoOutput = Console.Out });
+        Assert.True(result.Succeeded, result.Error?.ToString());
+        var outputs = Nb.CodeCells(Notebook.Load(result.ExecutedNotebookPath!))[0].Outputs.Cast<StreamOutput>().ToList();
+        Assert.Equal([("stdout", "step 0\nstep 1\nstep 2\n"), ("stderr", "warn")], outputs.Select(o => (o.Name, o.Text)));
+    }
+
+    [Fact]
     public async Task Cancellation_stops_between_cells_and_writes_what_ran()
     {
         using var dir = new TempDir();
