@@ -43,7 +43,10 @@ public sealed record NotebookRunOptions
     /// <summary>
     /// Reference the workbench's core assemblies (SaeWorkbench.dll, SaeWorkbench.Torch.dll, found next
     /// to the runner) in every cell, so that notebooks need no <c>#r</c> for them here (default true).
-    /// Notebooks that must also run in .NET Interactive still <c>#r</c> them.
+    /// Notebooks that must also run in .NET Interactive still <c>#r</c> them (by a path into a build
+    /// folder); the runner then skips those directives — whatever their folder, even one that does not
+    /// exist on this machine — and uses its own copies, which are the ones loaded at run time anyway.
+    /// False: <c>#r</c> directives are honoured as written.
     /// </summary>
     public bool ReferenceWorkbenchAssemblies { get; init; } = true;
 

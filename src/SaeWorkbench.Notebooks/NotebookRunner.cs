@@ -116,6 +116,8 @@ public static partial class NotebookRunner
     private static partial Regex SourceDirective();
     [GeneratedRegex(@"^\s*#!\s*(\S*)")]
     private static partial Regex MagicCommand();
+    [GeneratedRegex(@"^\s*#r\s+""([^""]+)""\s*(//.*)?$")]
+    private static partial Regex ReferenceDirective();
 
     /// <summary>A code cell to execute, with where it came from.</summary>
     private sealed record PlannedCell(NotebookCell Cell, int CodeCellNumber, int CellIndex, bool IsInjected);
@@ -125,6 +127,7 @@ public static partial class NotebookRunner
         public string NotebookPath { get; } = notebookPath;
         private readonly Stopwatch _clock = Stopwatch.StartNew();
         private readonly List<CellRunResult> _cells = [];
+        private readonly HashSet<string> _ownWorkbenchAssemblies = new(StringComparer.Ordinal);
         private readonly TextWriter? _echo = options.EchoOutput is null ? null : TextWriter.Synchronized(options.EchoOutput);
         private Notebook? _executed;
         private int _totalSteps;
@@ -256,12 +259,23 @@ public static partial class NotebookRunner
         private static bool IsCSharp(string language) =>
             language.Trim().ToLowerInvariant() is "csharp" or "c#" or "cs" or ".net-csharp";
 
-        /// <summary>The cell's code as compiled: a "#!csharp" line becomes an empty line, so line numbers stay those of the cell.</summary>
-        private static string CodeOf(NotebookCell cell)
+        /// <summary>
+        /// The cell's code as compiled, with the same line numbers as the cell: a "#!csharp" line
+        /// becomes an empty line, and so does a <c>#r</c> of a workbench assembly that the runner
+        /// references itself (<see cref="NotebookRunOptions.ReferenceWorkbenchAssemblies"/>): the path
+        /// such a directive names is for .NET Interactive (a build folder), may not exist where the
+        /// runner runs, and the runner's copy is the one loaded at run time anyway.
+        /// </summary>
+        private string CodeOf(NotebookCell cell)
         {
             var lines = cell.Source.Split('\n');
             for (int i = 0; i < lines.Length; i++)
+            {
                 if (MagicCommand().IsMatch(lines[i])) lines[i] = "";
+                else if (ReferenceDirective().Match(lines[i]) is { Success: true } r
+                         && _ownWorkbenchAssemblies.Contains(Path.GetFileName(r.Groups[1].Value.Trim())))
+                    lines[i] = "";
+            }
             return string.Join("\n", lines);
         }
 
@@ -279,7 +293,9 @@ public static partial class NotebookRunner
                 foreach (var name in WorkbenchAssemblyNames)
                 {
                     var path = Path.Combine(runnerDir, name);
-                    if (File.Exists(path)) references.Add(MetadataReference.CreateFromFile(path));
+                    if (!File.Exists(path)) continue;
+                    references.Add(MetadataReference.CreateFromFile(path));
+                    _ownWorkbenchAssemblies.Add(name);
                 }
             }
             foreach (var extra in options.AdditionalReferences)

@@ -196,6 +196,24 @@ public class NotebookRunnerTests
     }
 
     [Fact]
+    public async Task A_portable_r_of_the_core_library_uses_the_runners_copy_even_when_its_path_is_missing_here()
+    {
+        using var dir = new TempDir();
+        var path = Nb.Write(dir.File("portable.ipynb"), Nb.Code("""
+            #r "../src/SaeWorkbench/bin/Release/net10.0/SaeWorkbench.dll"
+            using SaeWorkbench.Training;
+            new TrainingProgress("r", 1, 4, 0, 0, 0, new Dictionary<string, double>(), 0, 0, 0, TimeSpan.Zero).FractionDone
+            """));
+        var result = await NotebookRunner.RunAsync(path, new() { OutputDirectory = dir.File("a"), WriteHtml = false });
+        Assert.True(result.Succeeded, result.Error?.ToString());
+        Assert.Equal("0.25", Nb.Text(Nb.CodeCells(Notebook.Load(result.ExecutedNotebookPath!))[0].Outputs.Single(), "text/plain"));
+
+        var literal = await NotebookRunner.RunAsync(path, new() { OutputDirectory = dir.File("b"), WriteHtml = false, ReferenceWorkbenchAssemblies = false });
+        Assert.Equal((NotebookErrorKind.Compile, 1), (literal.Error!.Kind, literal.Error.Line!.Value));
+        Assert.Contains("CS0006", literal.Error.Message);
+    }
+
+    [Fact]
     public async Task Relative_r_resolves_against_the_notebook_folder_not_the_current_directory()
     {
         using var dir = new TempDir();
