@@ -20,6 +20,8 @@ public class MarkdownTests
     [InlineData("    indented <code>\n    two", "<pre><code>indented &lt;code&gt;\ntwo\n</code></pre>")]
     [InlineData("- a\n- b", "<ul>\n<li>a</li>\n<li>b</li>\n</ul>")]
     [InlineData("3. c\n4. d", "<ol start=\"3\">\n<li>c</li>\n<li>d</li>\n</ol>")]
+    [InlineData("- a\n\n- b", "<ul>\n<li>\n<p>a</p>\n</li>\n<li>\n<p>b</p>\n</li>\n</ul>")]
+    [InlineData("1. one\n   still one\n2. two", "<ol>\n<li>one\nstill one</li>\n<li>two</li>\n</ol>")]
     [InlineData("- a\n  - nested\n- b", "<ul>\n<li>a\n<ul>\n<li>nested</li>\n</ul></li>\n<li>b</li>\n</ul>")]
     [InlineData("[the paper](https://arxiv.org/abs/2406.04093 \"Gao et al.\")", "<p><a href=\"https://arxiv.org/abs/2406.04093\" title=\"Gao et al.\">the paper</a></p>")]
     [InlineData("[section](#training)", "<p><a href=\"#training\">section</a></p>")]
