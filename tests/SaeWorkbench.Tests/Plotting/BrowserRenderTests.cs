@@ -61,11 +61,12 @@ public sealed class BrowserRenderTests(ChromiumFixture chromium, ITestOutputHelp
     }
 
     [Fact]
-    public async Task Fragments_that_inline_plotly_js_render_side_by_side_and_load_the_library_once()
+    public async Task Dotnet_interactive_outputs_inline_plotly_js_render_side_by_side_and_load_the_library_once()
     {
-        var a = SampleFigures.HeatmapSample().Figure;
-        var b = SampleFigures.BoxesSample().Figure;
-        var body = a.ToHtml(fullPage: false, PlotlyJsInclusion.Inline) + "\n" + b.ToHtml(fullPage: false, PlotlyJsInclusion.Inline);
+        // What .NET Interactive shows for display(figure): the convention formatter's text/html.
+        var a = DotNetInteractiveConvention.Format(SampleFigures.HeatmapSample().Figure, "text/html");
+        var b = DotNetInteractiveConvention.Format(SampleFigures.BoxesSample().Figure, "text/html");
+        var body = $"<div class=\"output\">{a}</div>\n<div class=\"output\">{b}</div>";
         var path = Path.Combine(ChromiumFixture.ArtifactsDir, "inline-fragments.html");
         // A bare page, as a notebook front end gives: no plotly.js of its own. The first fragment defines window.Plotly,
         // the second finds it and skips its copy; count evaluations with a hook on the global.

@@ -128,6 +128,13 @@ public sealed class PlotSchema
 
     private static void CheckValue(Context ctx, string path, JsonElement v, JsonElement attr)
     {
+        if (attr.ValueKind == JsonValueKind.String)
+        {
+            // A fixed value: the trace's own "type".
+            if (v.ValueKind != JsonValueKind.String || v.GetString() != attr.GetString())
+                ctx.Problems.Add($"{path} = {Short(v)}: expected \"{attr.GetString()}\".");
+            return;
+        }
         if (attr.TryGetProperty("valType", out var vt))
         {
             if (v.ValueKind == JsonValueKind.Object && vt.GetString() != "any")
@@ -273,7 +280,7 @@ public sealed class PlotSchema
 
     private static string Short(JsonElement v)
     {
-        var s = v.GetRawText();
+        var s = v.ValueKind == JsonValueKind.String ? $"\"{v.GetString()}\"" : v.GetRawText();
         return s.Length > 60 ? s[..60] + "..." : s;
     }
 }
