@@ -24,6 +24,26 @@ public sealed class FigureFileTests : IDisposable
     }
 
     [Fact]
+    public void The_dll_alone_carries_plotly_js_as_when_a_notebook_loads_it_with_hash_r_from_elsewhere()
+    {
+        var copy = Path.Combine(dir, "SaeWorkbench.dll");
+        File.Copy(typeof(PlotlyJs).Assembly.Location, copy);
+        var alc = new System.Runtime.Loader.AssemblyLoadContext("hash-r", isCollectible: true);
+        try
+        {
+            var asm = alc.LoadFromAssemblyPath(copy);
+            var plotlyJs = asm.GetType("SaeWorkbench.Plotting.PlotlyJs", throwOnError: true)!;
+
+            Assert.NotSame(typeof(PlotlyJs).Assembly, asm);
+            Assert.Equal(PlotlyJs.Version, plotlyJs.GetProperty("Version")!.GetValue(null));
+        }
+        finally
+        {
+            alc.Unload();
+        }
+    }
+
+    [Fact]
     public void A_full_page_is_self_contained_with_plotly_js_once_and_text_that_cannot_end_a_script()
     {
         var fig = new Figure(new Scatter { Y = new[] { 1.0, 2 }, Name = "</script><script>alert(1)</script>" }) { Layout = { Title = "A & B <script>" } };
