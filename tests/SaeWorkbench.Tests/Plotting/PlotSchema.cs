@@ -1,5 +1,7 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using SaeWorkbench.Plotting;
+using SaeWorkbench.Tests.Browser;
 
 namespace SaeWorkbench.Tests.Plotting;
 
@@ -24,6 +26,21 @@ public sealed class PlotSchema
 
     /// <summary>Trace types plotly.js knows.</summary>
     public IEnumerable<string> TraceTypes => root.GetProperty("traces").EnumerateObject().Select(p => p.Name);
+
+    /// <summary>
+    /// The schema of the plotly.js embedded in SaeWorkbench.dll, read in Chromium once per test run; also kept as
+    /// <c>plot-schema.json</c> among the browser artifacts.
+    /// </summary>
+    public static Task<PlotSchema> LoadAsync(ChromiumFixture chromium) => chromium.SharedAsync("plot-schema", async browser =>
+    {
+        var page = Path.Combine(ChromiumFixture.ArtifactsDir, "plot-schema.html");
+        await File.WriteAllTextAsync(page, $"<!DOCTYPE html><html><head><meta charset=\"utf-8\">{PlotlyJs.ScriptElement()}</head><body></body></html>");
+        await using var tab = await browser.OpenAsync(page);
+        var json = (await tab.EvaluateAsync("JSON.stringify(Plotly.PlotSchema.get())")).GetString()!;
+        if (tab.Errors.Count > 0) throw new InvalidOperationException("loading plotly.js logged errors:\n" + string.Join("\n", tab.Errors));
+        await File.WriteAllTextAsync(Path.Combine(ChromiumFixture.ArtifactsDir, "plot-schema.json"), json);
+        return Parse(json);
+    });
 
     /// <summary>Parses <c>JSON.stringify(Plotly.PlotSchema.get())</c>.</summary>
     public static PlotSchema Parse(string json)

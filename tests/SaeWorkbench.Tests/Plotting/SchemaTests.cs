@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using SaeWorkbench.Plotting;
+using SaeWorkbench.Tests.Browser;
 using Xunit.Abstractions;
 
 namespace SaeWorkbench.Tests.Plotting;
@@ -17,7 +18,7 @@ public sealed class SchemaTests(ChromiumFixture chromium, ITestOutputHelper outp
     [MemberData(nameof(SampleNames))]
     public async Task Sample_figures_use_only_plotly_js_attributes_and_values(string name)
     {
-        var schema = await chromium.SchemaAsync();
+        var schema = await PlotSchema.LoadAsync(chromium);
         var json = SampleFigures.All().Single(s => s.Name == name).Figure.ToJson();
 
         var problems = schema.Check(json);
@@ -28,7 +29,7 @@ public sealed class SchemaTests(ChromiumFixture chromium, ITestOutputHelper outp
     [Fact]
     public async Task Every_property_of_the_model_is_a_plotly_js_attribute_with_a_valid_value()
     {
-        var schema = await chromium.SchemaAsync();
+        var schema = await PlotSchema.LoadAsync(chromium);
         var pop = new ModelPopulator();
         var traces = pop.AllTraces();
         var (layout, config) = pop.LayoutAndConfig();
@@ -46,7 +47,7 @@ public sealed class SchemaTests(ChromiumFixture chromium, ITestOutputHelper outp
     [Fact]
     public async Task Every_enum_member_of_the_model_is_a_value_plotly_js_accepts_where_it_is_used()
     {
-        var schema = await chromium.SchemaAsync();
+        var schema = await PlotSchema.LoadAsync(chromium);
         var pop = new ModelPopulator();
         var traces = pop.AllTraces();
         var (layout, config) = pop.LayoutAndConfig();
@@ -76,7 +77,7 @@ public sealed class SchemaTests(ChromiumFixture chromium, ITestOutputHelper outp
     [Fact]
     public async Task Extra_attributes_are_written_and_checked_too()
     {
-        var schema = await chromium.SchemaAsync();
+        var schema = await PlotSchema.LoadAsync(chromium);
         var fig = SampleFigures.ScatterSample().Figure;
         fig.Data[0].Extra["hoverlabel"] = new { bgcolor = "white", namelength = -1 };
         fig.Layout.Extra["uirevision"] = "keep";
@@ -108,7 +109,7 @@ public sealed class SchemaTests(ChromiumFixture chromium, ITestOutputHelper outp
     [MemberData(nameof(Mistakes))]
     public async Task The_schema_check_catches_misspelt_attributes_and_bad_values(string path, string json, string expected)
     {
-        var schema = await chromium.SchemaAsync();
+        var schema = await PlotSchema.LoadAsync(chromium);
         var fig = JsonNode.Parse(SampleFigures.ScatterSample().Figure.ToJson())!;
         Set(fig, path, JsonNode.Parse(json));
 
