@@ -10,6 +10,7 @@
 #   chromium, fonts-liberation
 #                          headless browser for the figure and notebook-page tests (/usr/bin/chromium),
 #                          with fonts for chart text in screenshots
+#   python3-plotly         Python's plotly, which re-reads our figure JSON in a test (plotly.io.from_json)
 #
 # and from npm (into environment/node_modules, git-ignored; versions pinned by environment/package-lock.json):
 #   plotly.js-dist-min     the chart engine; SaeWorkbench.dll embeds its plotly.min.js at build time, so
@@ -18,7 +19,7 @@
 # The .NET 10 SDK must already be on PATH (it is not a Debian package).
 set -euo pipefail
 
-packages=(libtorch-dev cmake g++ libopenblas0-pthread python3-torch chromium fonts-liberation)
+packages=(libtorch-dev cmake g++ libopenblas0-pthread python3-torch chromium fonts-liberation python3-plotly)
 command -v npm >/dev/null || packages+=(npm)
 
 die() { echo "environment/setup.sh: $*" >&2; exit 1; }
