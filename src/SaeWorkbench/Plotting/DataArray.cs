@@ -8,7 +8,9 @@ namespace SaeWorkbench.Plotting;
 /// One column of data for a trace (plotly's <c>data_array</c>: <c>x</c>, <c>y</c>, <c>customdata</c>, error-bar
 /// arrays): numbers, category names or dates. The values are copied when the array is made, so changing the source
 /// afterwards does not change the figure. NaN and infinities are written as <c>null</c>, which plotly.js shows as a
-/// gap. Made implicitly from arrays and lists: <c>X = new[] { 1.0, 2.0 }</c>, <c>X = new[] { "TopK", "ReLU" }</c>.
+/// gap. Made implicitly from arrays and lists: <c>X = new[] { 1.0, 2.0 }</c>, <c>X = new[] { "TopK", "ReLU" }</c>;
+/// from any other sequence or span with <see cref="From(IEnumerable{double})"/> and its overloads (e.g. the values
+/// of a tensor: <c>X = t.ToArray&lt;float&gt;()</c>).
 /// </summary>
 [JsonConverter(typeof(PlotlyValueConverter<DataArray>))]
 public sealed class DataArray : IPlotlyJsonValue
@@ -44,6 +46,12 @@ public sealed class DataArray : IPlotlyJsonValue
         var a = values.ToArray();
         return new DataArray(a.Length, DataKind.Number, w => { foreach (var v in a) PlotlyJson.WriteNumberOrNull(w, v); });
     }
+
+    /// <summary>Numbers from a span (copied).</summary>
+    public static DataArray From(ReadOnlySpan<double> values) => From((IEnumerable<double>)values.ToArray());
+
+    /// <summary>Numbers from a span (copied), written with float precision.</summary>
+    public static DataArray From(ReadOnlySpan<float> values) => From((IEnumerable<float>)values.ToArray());
 
     /// <summary>Numbers with missing values (null becomes a gap).</summary>
     public static DataArray From(IEnumerable<double?> values)

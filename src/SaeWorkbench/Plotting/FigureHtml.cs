@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.RegularExpressions;
 
 namespace SaeWorkbench.Plotting;
 
@@ -9,7 +10,7 @@ namespace SaeWorkbench.Plotting;
 /// The HTML of figures: a fragment (a <c>&lt;div&gt;</c> and the script that draws the figure into it with
 /// <c>Plotly.newPlot</c>) and whole pages of one or several figures.
 /// </summary>
-internal static class FigureHtml
+internal static partial class FigureHtml
 {
     /// <summary>
     /// A fragment. Its script finds its own <c>&lt;div&gt;</c> (the element before it, or else the first not yet
@@ -74,11 +75,15 @@ internal static class FigureHtml
         var sb = new StringBuilder();
         sb.Append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
           .Append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n")
-          .Append("<title>").Append(WebUtility.HtmlEncode(title)).Append("</title>\n")
+          .Append("<title>").Append(WebUtility.HtmlEncode(Tags().Replace(title, ""))).Append("</title>\n")
           .Append("<style>body { margin: 0; padding: 12px; font-family: sans-serif; } .saewb-figure { margin-bottom: 12px; }</style>\n")
           .Append(PlotlyJs.ScriptElement()).Append("\n</head>\n<body>\n");
         foreach (var f in fragments) sb.Append(f).Append('\n');
         sb.Append("</body>\n</html>\n");
         return sb.ToString();
     }
+
+    // plotly.js's text markup (<b>, <i>, <br>, <sup>) has no place in a page title.
+    [GeneratedRegex("<[^>]*>")]
+    private static partial Regex Tags();
 }

@@ -100,6 +100,21 @@ public sealed class FigureJsonTests
     }
 
     [Fact]
+    public void Data_arrays_come_from_arrays_lists_sequences_and_spans()
+    {
+        float[] f = [0.5f, 1.5f];
+        DataArray[] arrays =
+        [
+            f, new List<double> { 0.5, 1.5 }, DataArray.From(Enumerable.Range(0, 2).Select(i => i + 0.5)),
+            DataArray.From(f.AsSpan()), DataArray.From(new[] { 0.5, 1.5 }.AsSpan()),
+        ];
+
+        Assert.All(arrays, a => Assert.Equal("""{"type":"scatter","y":[0.5,1.5]}""", JsonSerializer.Serialize(new Scatter { Y = a }, PlotlyJson.Compact)));
+        Assert.Equal("[0,1,2]", JsonSerializer.Serialize(DataArray.Range(3), PlotlyJson.Compact));
+        Assert.Equal(DataKind.String, ((DataArray)new[] { "a" }).Kind);
+    }
+
+    [Fact]
     public void Numbered_axes_are_written_as_xaxis2_and_referenced_as_x2()
     {
         var fig = new Figure(new Scatter { Y = new[] { 1.0 }, XAxis = AxisRef.X(2), YAxis = AxisRef.Y(2) });
@@ -235,6 +250,14 @@ public sealed class FigureJsonTests
         Assert.Equal(a.ToJson(), b.ToJson());
         Assert.Equal(a.ToHtmlFragment(), b.ToHtmlFragment());
         Assert.Equal(a.ToJson(indented: true), JsonSerializer.Serialize(JsonDocument.Parse(a.ToJson()).RootElement, PlotlyJson.Indented));
+    }
+
+    [Fact]
+    public void A_page_title_drops_plotly_text_markup()
+    {
+        var html = new Figure(new Scatter()) { Layout = { Title = "MSE <i>vs</i> L0<br>(TopK)" } }.ToHtml();
+
+        Assert.Contains("<title>MSE vs L0(TopK)</title>", html, StringComparison.Ordinal);
     }
 
     [Fact]
