@@ -84,6 +84,6 @@ internal static partial class FigureHtml
     }
 
     // plotly.js's text markup (<b>, <i>, <br>, <sup>) has no place in a page title.
-    [GeneratedRegex("<[^>]*>")]
+    [GeneratedRegex("</?[A-Za-z][^<>]*>")]
     private static partial Regex Tags();
 }

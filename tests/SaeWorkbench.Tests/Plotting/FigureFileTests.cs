@@ -48,12 +48,12 @@ public sealed class FigureFileTests : IDisposable
     [Fact]
     public void A_full_page_is_self_contained_with_plotly_js_once_and_text_that_cannot_end_a_script()
     {
-        var fig = new Figure(new Scatter { Y = new[] { 1.0, 2 }, Name = "</script><script>alert(1)</script>" }) { Layout = { Title = "A & B <script>" } };
+        var fig = new Figure(new Scatter { Y = new[] { 1.0, 2 }, Name = "</script><script>alert(1)</script>" }) { Layout = { Title = "x < y & <b>z</b>" } };
 
         var html = fig.ToHtml();
 
         Assert.StartsWith("<!DOCTYPE html>", html, StringComparison.Ordinal);
-        Assert.Contains("<title>A &amp; B &lt;script&gt;</title>", html, StringComparison.Ordinal);
+        Assert.Contains("<title>x &lt; y &amp; z</title>", html, StringComparison.Ordinal);
         Assert.Equal(1, Count(html, "data-saewb-plotly="));
         Assert.Equal(Count(html, "<script"), Count(html, "</script>")); // no text closes a script early
         Assert.Contains("\\u003c/script\\u003e\\u003cscript\\u003ealert(1)", html, StringComparison.Ordinal);
