@@ -7,11 +7,20 @@
 #   libopenblas0-pthread   a fast BLAS; without it libtorch's GEMM is ~45x slower (reference BLAS)
 #   python3-torch          Debian's PyTorch on the same libtorch: the independent reference in tests
 #                          and the side-by-side baseline in benchmarks (/usr/bin/python3)
+#   chromium, fonts-liberation
+#                          headless browser for the figure and notebook-page tests (/usr/bin/chromium),
+#                          with fonts for chart text in screenshots
+#   python3-plotly         Python's plotly, which re-reads our figure JSON in a test (plotly.io.from_json)
+#
+# and from npm (into environment/node_modules, git-ignored; versions pinned by environment/package-lock.json):
+#   plotly.js-dist-min     the chart engine; SaeWorkbench.dll embeds its plotly.min.js at build time, so
+#                          figures render offline. Needs npm (Debian's npm package is installed if missing).
 #
 # The .NET 10 SDK must already be on PATH (it is not a Debian package).
 set -euo pipefail
 
-packages=(libtorch-dev cmake g++ libopenblas0-pthread python3-torch)
+packages=(libtorch-dev cmake g++ libopenblas0-pthread python3-torch chromium fonts-liberation python3-plotly)
+command -v npm >/dev/null || packages+=(npm)
 
 die() { echo "environment/setup.sh: $*" >&2; exit 1; }
 
@@ -48,7 +57,24 @@ case "$blas_target" in
     ;;
 esac
 
+# plotly.js from npm, at the version in package-lock.json; skipped when that version is already installed.
+env_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+plotly_pkg="$env_dir/node_modules/plotly.js-dist-min"
+want=$(sed -n '/"node_modules\/plotly.js-dist-min"/,/}/s/.*"version": *"\([^"]*\)".*/\1/p' "$env_dir/package-lock.json")
+[ -n "$want" ] || die "environment/package-lock.json does not pin plotly.js-dist-min"
+have=$(sed -n 's/^ *"version": *"\([^"]*\)".*/\1/p' "$plotly_pkg/package.json" 2>/dev/null | head -1 || true)
+if [ "$have" != "$want" ] || [ ! -s "$plotly_pkg/plotly.min.js" ]; then
+  echo "setup: installing plotly.js-dist-min $want with npm into environment/node_modules"
+  command -v npm >/dev/null || die "npm is not on PATH (install Debian's npm package)"
+  (cd "$env_dir" && npm ci --no-audit --no-fund --loglevel=error) >/tmp/saewb-setup-npm.log 2>&1 ||
+    { tail -20 /tmp/saewb-setup-npm.log >&2; die "npm ci in environment/ failed (log: /tmp/saewb-setup-npm.log); the npm registry must be reachable"; }
+  [ -s "$plotly_pkg/plotly.min.js" ] || die "npm ci finished but $plotly_pkg/plotly.min.js is missing"
+else
+  echo "setup: plotly.js-dist-min $have present (environment/node_modules)"
+fi
+
 command -v dotnet >/dev/null || die "the .NET SDK (dotnet) is not on PATH: install .NET 10 SDK first"
 dotnet --version | grep -q '^10\.' || echo "setup: warning: dotnet $(dotnet --version) found; the projects target .NET 10"
 /usr/bin/python3 -c "import torch" 2>/dev/null || die "/usr/bin/python3 cannot import torch although python3-torch is installed"
-echo "setup: ready (libtorch $(dpkg-query -W -f='${Version}' libtorch-dev), BLAS $(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3))"
+[ -x /usr/bin/chromium ] || die "chromium is installed but /usr/bin/chromium is missing"
+echo "setup: ready (libtorch $(dpkg-query -W -f='${Version}' libtorch-dev), BLAS $(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3), plotly.js $want, $(dpkg-query -W -f='chromium ${Version}' chromium))"
