@@ -35,7 +35,12 @@ public sealed class TrainingProgressView
             try { return await work(lines); }
             finally { lines.Flush(); }
         }
-        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(_out) });
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(_out),
+            Ansi = AnsiSupport.Yes,
+            Interactive = InteractionSupport.Yes,
+        });
         T result = default!;
         await console.Progress()
             .AutoClear(false)

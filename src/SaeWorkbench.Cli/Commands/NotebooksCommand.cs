@@ -1,5 +1,6 @@
 using System.CommandLine;
 using SaeWorkbench.Notebooks;
+using SaeWorkbench.Plotting;
 
 namespace SaeWorkbench.Cli.Commands;
 
@@ -17,7 +18,7 @@ public static class NotebooksCommand
         };
         // Help is NotebookCommand's own usage, so that both front ends describe the same options.
         command.SetAction((parse, ct) =>
-            NotebookCommand.RunAsync(parse.UnmatchedTokens.ToArray(), stdout, stderr, PageHead.PlotlyScript, ct));
+            NotebookCommand.RunAsync(parse.UnmatchedTokens.ToArray(), stdout, stderr, () => PlotlyJs.ScriptElement(), ct));
         return command;
     }
 }
