@@ -17,6 +17,7 @@ public sealed partial class Tensor : IDisposable
     private IntPtr _handle;
     private long[]? _shape;
     internal DisposeScope? Scope;
+    internal int ScopeSlot; // this tensor's index in Scope's list (see DisposeScope)
 
     private Tensor(IntPtr handle)
     {
