@@ -6,7 +6,8 @@ namespace SaeWorkbench.Torch;
 /// step inside <c>using (torch.NewDisposeScope())</c> therefore frees every intermediate at the
 /// end of the step. Results that must live on are moved out with
 /// <see cref="Tensor.MoveToOuterDisposeScope"/> (to the enclosing scope, or to nobody) or
-/// <see cref="Tensor.DetachFromDisposeScope"/>. Scopes nest; finalizers remain only as a safety net.
+/// <see cref="Tensor.DetachFromDisposeScope"/>. Scopes nest; a finalizer remains as a safety net for
+/// tensors that no scope owns (tensors in a scope have none: the scope is their owner).
 /// The per-thread "current scope" is the one piece of mutable static state besides the native
 /// library handle, as in TorchSharp.
 /// </summary>
@@ -40,6 +41,7 @@ public sealed class DisposeScope : IDisposable
 
     internal void Attach(Tensor t)
     {
+        t.EnteredScope();
         t.Scope = this;
         t.ScopeSlot = _owned.Count;
         _owned.Add(t);
@@ -74,7 +76,8 @@ public sealed class DisposeScope : IDisposable
     {
         Forget(t);
         t.Scope = null;
-        _outer?.Attach(t);
+        if (_outer != null) _outer.Attach(t);
+        else t.LeftAllScopes();
     }
 
     public void Dispose()

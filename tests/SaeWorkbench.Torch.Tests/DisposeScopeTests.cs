@@ -76,4 +76,46 @@ public class DisposeScopeTests
         Assert.False(detached.IsDisposed);
         detached.Dispose();
     }
+
+    [Fact]
+    public void DroppedTensorsAreFinalizedWithoutHarmingLiveOnes()
+    {
+        // Unscoped tensors carry the finalizer safety net; detached/moved-out ones get it when they leave their scope.
+        Tensor detached, movedOut;
+        using (NewDisposeScope())
+        {
+            detached = full(new long[] { 4 }, 3.0).DetachFromDisposeScope();
+            movedOut = full(new long[] { 4 }, 5.0).MoveToOuterDisposeScope();
+        }
+        var unscoped = full(new long[] { 4 }, 7.0);
+        DropUnreferencedTensors();
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        Assert.Equal(12f, detached.sum().item<float>());
+        Assert.Equal(20f, movedOut.sum().item<float>());
+        Assert.Equal(28f, unscoped.sum().item<float>());
+        detached.Dispose();
+        movedOut.Dispose();
+        unscoped.Dispose();
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static void DropUnreferencedTensors()
+    {
+        for (var i = 0; i < 1000; i++) _ = ones(16) + 1;
+        using (NewDisposeScope()) for (var i = 0; i < 100; i++) _ = ones(16).DetachFromDisposeScope();
+    }
+
+    [Fact]
+    public void ATensorMovedIntoAScopeIsDisposedByIt()
+    {
+        Tensor t;
+        using (var outer = NewDisposeScope())
+        {
+            using (NewDisposeScope()) t = ones(2).MoveToOuterDisposeScope();
+            Assert.Equal(1, outer.Count);
+        }
+        Assert.True(t.IsDisposed);
+    }
 }
