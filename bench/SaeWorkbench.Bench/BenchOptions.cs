@@ -24,9 +24,9 @@ internal sealed class BenchOptions
           --threads N        intra-op threads on both sides (default: the core count)
           --python PATH      interpreter with torch (default: $SAEWB_PYTHON or /usr/bin/python3)
           --only LIST        comma-separated subset of: gemm, mlp, small_op
-          --gemm-reps N      timed repetitions per side (default 5; quick 3)
-          --mlp-reps N       timed repetitions per side (default 3; quick 3)
-          --small-reps N     timed repetitions per side, each 200,000 calls (default 7; quick 3)
+          --gemm-reps N      timed repetitions per side (default 6; quick 4)
+          --mlp-reps N       timed repetitions per side (default 4; quick 4)
+          --small-reps N     timed repetitions per side, each 200,000 calls (default 16; quick 4 of 20,000)
           -h, --help         this text
         """;
 

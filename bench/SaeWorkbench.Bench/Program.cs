@@ -50,8 +50,9 @@ namespace SaeWorkbench.Bench
             (long numel, int calls) Small, int SmallReps,
             double PeakSecondsPerTrial, int PeakTrials);
 
-        private static readonly Sizes Full = new((4096, 768, 32768), 5, (4096, 768, 32768), 3, (1, 200_000), 7, 0.5, 5);
-        private static readonly Sizes Quick = new((1024, 768, 4096), 3, (1024, 768, 4096), 3, (1, 20_000), 3, 0.1, 3);
+        // Even repetition counts: half of the pairs run Python first, half C# first.
+        private static readonly Sizes Full = new((4096, 768, 32768), 6, (4096, 768, 32768), 4, (1, 200_000), 16, 0.5, 5);
+        private static readonly Sizes Quick = new((1024, 768, 4096), 4, (1024, 768, 4096), 4, (1, 20_000), 4, 0.1, 3);
 
         public static int Execute(BenchOptions o)
         {
@@ -201,7 +202,7 @@ namespace SaeWorkbench.Bench
                 using var w = new SmallOpBenchmark(numel, calls);
                 Console.WriteLine();
                 Console.WriteLine($"[3] {w.Title}: {calls:N0} calls per repetition (C#: a DisposeScope per {SmallOpBenchmark.BatchSize} calls)");
-                var r = Interleaver.Run(w, python, 1, o.SmallReps ?? sizes.SmallReps, s => Report.Us(s / calls) + "/call");
+                var r = Interleaver.Run(w, python, 1, o.SmallReps ?? sizes.SmallReps, s => Report.Us(s / calls) + "/call", minWarmupSeconds: 1.0);
                 var row = Report.Row.Make(w.Key, w.Title + " (per call)", w.Parameters, r, 1.0, "us/call", 1e6 / calls);
                 rows.Add(row);
             }

@@ -69,9 +69,12 @@ internal sealed class PythonWorker : IDisposable
     public void Setup(string workload, IReadOnlyDictionary<string, object> parameters) =>
         Request(new { cmd = "setup", workload, @params = parameters });
 
-    /// <summary>Seconds of each of <paramref name="reps"/> repetitions, timed inside Python.</summary>
-    public double[] Run(int reps = 1) =>
-        Request(new { cmd = "run", reps })["times_s"]!.AsArray().Select(t => t!.GetValue<double>()).ToArray();
+    /// <summary>Wall-clock and CPU seconds (all threads) of one repetition, timed inside Python.</summary>
+    public (double Wall, double Cpu) RunOnce()
+    {
+        var reply = Request(new { cmd = "run", reps = 1 });
+        return (reply["times_s"]![0]!.GetValue<double>(), reply["cpu_s"]![0]!.GetValue<double>());
+    }
 
     public void Teardown() => Request(new { cmd = "teardown" });
 

@@ -12,10 +12,11 @@ Two ways to use it:
     interleave single repetitions of the two sides so that both see the same machine load:
         {"cmd": "info"}                                   -> versions, threads, BLAS
         {"cmd": "setup", "workload": "gemm", "params": {"m": 4096, "k": 768, "n": 32768}}
-        {"cmd": "run", "reps": 1}                         -> {"times_s": [...]}
+        {"cmd": "run", "reps": 1}                         -> {"times_s": [...], "cpu_s": [...]}
         {"cmd": "teardown"} / {"cmd": "quit"}
 
-Workloads (parameters as in the C# benchmark; each repetition is timed with perf_counter):
+Workloads (parameters as in the C# benchmark; each repetition is timed with perf_counter, and
+with process_time for the process's CPU time, all threads):
   gemm     C = A @ B, A [m, k], B [k, n], float32; the result is freed inside the timed region
   mlp      one Adam training step of x [batch, d] -> Linear(d, hidden) -> relu -> Linear(hidden, d)
            -> mse_loss vs a target [batch, d]: forward, backward, optimizer.step(),
@@ -186,7 +187,12 @@ def serve():
             elif cmd == "run":
                 if current is None:
                     raise RuntimeError("run before setup")
-                reply = {"times_s": [current.once() for _ in range(int(req.get("reps", 1)))]}
+                times, cpu = [], []
+                for _ in range(int(req.get("reps", 1))):
+                    c0 = time.process_time()
+                    times.append(current.once())
+                    cpu.append(time.process_time() - c0)
+                reply = {"times_s": times, "cpu_s": cpu}
             elif cmd == "teardown":
                 current = None
                 reply = {"ok": True}
