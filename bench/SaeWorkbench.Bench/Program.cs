@@ -91,9 +91,10 @@ namespace SaeWorkbench.Bench
                 Blas = blas.Name,
                 BlasPath = blas.Path,
                 BlasConfig = blas.Config,
+                BlasThreads = OpenBlasThreads(blas),
             };
             Console.WriteLine($"  C#        libtorch {cs.Torch}, torch.get_num_threads() = {cs.NumThreads} (interop {cs.InteropThreads})");
-            Console.WriteLine($"  C#        torch.blas_info(): {blas.Name}  {blas.Path}  [{blas.Config}]");
+            Console.WriteLine($"  C#        torch.blas_info(): {blas.Name}  {blas.Path}  [{blas.Config}]{(cs.BlasThreads is int ct ? $", {ct} OpenBLAS threads" : "")}");
             if (blas.IsReference)
                 throw new BenchException($"refusing to report: libtorch's GEMMs go to the reference (Netlib) BLAS ({blas.Path}), " +
                     "about 45x slower than OpenBLAS, so every number would measure the wrong library. Run environment/setup.sh " +
@@ -122,6 +123,8 @@ namespace SaeWorkbench.Bench
                 throw new BenchException($"refusing to report: the Python side's GEMMs go to the reference BLAS ({py.BlasPath}); run environment/setup.sh", 2);
             if (py.NumThreads != cs.NumThreads)
                 throw new BenchException($"thread counts differ (C# {cs.NumThreads}, Python {py.NumThreads}); the comparison would be meaningless");
+            if (cs.BlasThreads is int cbt && py.BlasThreads is int pbt && cbt != pbt)
+                Console.WriteLine($"  WARNING   OpenBLAS thread pools differ (C# {cbt}, Python {pbt}): GEMM numbers are not comparable");
             if (blas.Path != "" && py.BlasPath != "" && blas.Path != py.BlasPath)
                 Console.WriteLine($"  WARNING   the two sides use different BLAS files ({blas.Path} vs {py.BlasPath})");
             Console.WriteLine($"  threads   {o.Threads} intra-op threads on both sides");
@@ -248,6 +251,20 @@ namespace SaeWorkbench.Bench
             foreach (var p in new[] { peak, avx2 }.Where(p => p != null).Select(p => p!).DistinctBy(p => p.Isa))
                 Console.WriteLine($"  {p.Isa}: {p.GflopsPerSecond:F1} GFLOP/s on {p.Threads} threads; one thread {p.SingleThreadGflopsPerSecond:F1} " +
                     $"(x{p.Threads} = {p.SingleThreadGflopsPerSecond * p.Threads:F1}: the all-core figure is lower when other work shares the cores)");
+        }
+
+        /// <summary>openblas_get_num_threads() of the OpenBLAS libtorch uses (its own pool, not libtorch's threads).</summary>
+        private static unsafe int? OpenBlasThreads(BlasInfo blas)
+        {
+            if (blas.Name != "openblas" || !NativeLibrary.TryLoad(blas.Path, out var lib)) return null;
+            try
+            {
+                return NativeLibrary.TryGetExport(lib, "openblas_get_num_threads", out var f) ? ((delegate* unmanaged<int>)f)() : null;
+            }
+            finally
+            {
+                NativeLibrary.Free(lib);
+            }
         }
 
         private static string BuildKind(Assembly a) =>
