@@ -25,7 +25,7 @@ internal sealed class BenchOptions
           --python PATH      interpreter with torch (default: $SAEWB_PYTHON or /usr/bin/python3)
           --only LIST        comma-separated subset of: gemm, mlp, small_op
           --gemm-reps N      timed repetitions per side (default 6; quick 4)
-          --mlp-reps N       timed repetitions per side (default 4; quick 4)
+          --mlp-reps N       timed repetitions per side (default 6; quick 4)
           --small-reps N     timed repetitions per side, each 200,000 calls (default 16; quick 4 of 20,000)
           -h, --help         this text
         """;

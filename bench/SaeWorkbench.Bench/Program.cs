@@ -51,7 +51,7 @@ namespace SaeWorkbench.Bench
             double PeakSecondsPerTrial, int PeakTrials);
 
         // Even repetition counts: half of the pairs run Python first, half C# first.
-        private static readonly Sizes Full = new((4096, 768, 32768), 6, (4096, 768, 32768), 4, (1, 200_000), 16, 0.5, 5);
+        private static readonly Sizes Full = new((4096, 768, 32768), 6, (4096, 768, 32768), 6, (1, 200_000), 16, 0.5, 5);
         private static readonly Sizes Quick = new((1024, 768, 4096), 4, (1024, 768, 4096), 4, (1, 20_000), 4, 0.1, 3);
 
         public static int Execute(BenchOptions o)
