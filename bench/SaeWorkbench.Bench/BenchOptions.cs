@@ -11,6 +11,8 @@ internal sealed class BenchOptions
     public int? GemmReps { get; private set; }
     public int? MlpReps { get; private set; }
     public int? SmallReps { get; private set; }
+    public int? MlpHidden { get; private set; }
+    public int? MlpBatch { get; private set; }
     public bool Help { get; private set; }
 
     public const string Usage = """
@@ -27,6 +29,8 @@ internal sealed class BenchOptions
           --gemm-reps N      timed repetitions per side (default 6; quick 4)
           --mlp-reps N       timed repetitions per side (default 6; quick 4)
           --small-reps N     timed repetitions per side, each 200,000 calls (default 16; quick 4 of 20,000)
+          --mlp-hidden N     MLP hidden width instead of 32768 (quick 4096); the GEMM floor needs the same m*k*n
+          --mlp-batch N      MLP batch instead of 4096 (quick 1024)
           -h, --help         this text
         """;
 
@@ -51,6 +55,8 @@ internal sealed class BenchOptions
                 case "--gemm-reps": o.GemmReps = NextInt(); break;
                 case "--mlp-reps": o.MlpReps = NextInt(); break;
                 case "--small-reps": o.SmallReps = NextInt(); break;
+                case "--mlp-hidden": o.MlpHidden = NextInt(); break;
+                case "--mlp-batch": o.MlpBatch = NextInt(); break;
                 case "--only":
                     var names = Next().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
                     var unknown = names.Where(n => !Workloads.All.Contains(n)).ToList();

@@ -166,6 +166,8 @@ namespace SaeWorkbench.Bench
             if (o.Only.Contains(Workloads.Mlp))
             {
                 var (batch, d, hidden) = sizes.Mlp;
+                batch = o.MlpBatch ?? batch;
+                hidden = o.MlpHidden ?? hidden;
                 using var w = new MlpTrainStepBenchmark(batch, d, hidden, 1e-4);
                 Console.WriteLine();
                 Console.WriteLine($"[2] {w.Title}: {w.StepFlops / 1e9:F1} GFLOP per step = forward {MlpTrainStepBenchmark.ForwardGemms} GEMMs " +
