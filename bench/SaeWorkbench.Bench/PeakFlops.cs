@@ -10,12 +10,23 @@ namespace SaeWorkbench.Bench;
 /// independent fused multiply-adds on 12 vector accumulators (enough to cover the FMA latency
 /// of two FMA ports: 4 cycles x 2 ports = 8 in flight), so the loop is bound by FMA throughput
 /// only. A 512-bit FMA is 16 lanes x 2 FLOPs. Several trials, the best one counts (the machine
-/// is shared: interference only ever slows a trial down).
+/// is shared: interference only ever slows a trial down); see <see cref="Result.PeakGflops"/>.
 /// </summary>
 internal static class PeakFlops
 {
     public sealed record Result(string Isa, int Threads, double GflopsPerSecond, double SingleThreadGflopsPerSecond)
     {
+        /// <summary>
+        /// The peak the GEMM is compared with: the all-core measurement, or the one-thread rate
+        /// times the thread count when that is higher. On a shared machine another process often
+        /// holds a core during the all-core trials (the all-core figure then drops to about one
+        /// core's), while the one-thread trials find a free core; on a quiet machine the two agree
+        /// within a few per cent (all-core turbo is slightly lower).
+        /// </summary>
+        public double PeakGflops => Math.Max(GflopsPerSecond, SingleThreadGflopsPerSecond * Threads);
+
+        public string PeakSource => GflopsPerSecond >= SingleThreadGflopsPerSecond * Threads ? "all cores at once" : $"one thread x {Threads}";
+
         /// <summary>The better of two measurements of the same ISA (e.g. before and after the workloads).</summary>
         public Result Max(Result? other) => other is null || other.Isa != Isa ? this : this with
         {

@@ -225,14 +225,15 @@ namespace SaeWorkbench.Bench
             peak = peak512;
             if (gemmRow != null)
             {
-                gemmRow.Extra["peak_gflops"] = peak.GflopsPerSecond;
-                gemmRow.Extra["csharp_fraction_of_peak"] = (double)gemmRow.Extra["csharp_gflops_median"] / peak.GflopsPerSecond;
-                gemmRow.Extra["python_fraction_of_peak"] = (double)gemmRow.Extra["python_gflops_median"] / peak.GflopsPerSecond;
+                gemmRow.Extra["peak_gflops"] = peak.PeakGflops;
+                gemmRow.Extra["peak_source"] = peak.PeakSource;
+                gemmRow.Extra["csharp_fraction_of_peak"] = (double)gemmRow.Extra["csharp_gflops_median"] / peak.PeakGflops;
+                gemmRow.Extra["python_fraction_of_peak"] = (double)gemmRow.Extra["python_gflops_median"] / peak.PeakGflops;
                 if (peak256 != null)
                 {
-                    gemmRow.Extra["avx2_peak_gflops"] = peak256.GflopsPerSecond;
-                    gemmRow.Extra["csharp_fraction_of_avx2_peak"] = (double)gemmRow.Extra["csharp_gflops_median"] / peak256.GflopsPerSecond;
-                    gemmRow.Extra["python_fraction_of_avx2_peak"] = (double)gemmRow.Extra["python_gflops_median"] / peak256.GflopsPerSecond;
+                    gemmRow.Extra["avx2_peak_gflops"] = peak256.PeakGflops;
+                    gemmRow.Extra["csharp_fraction_of_avx2_peak"] = (double)gemmRow.Extra["csharp_gflops_median"] / peak256.PeakGflops;
+                    gemmRow.Extra["python_fraction_of_avx2_peak"] = (double)gemmRow.Extra["python_gflops_median"] / peak256.PeakGflops;
                 }
             }
 
@@ -251,8 +252,8 @@ namespace SaeWorkbench.Bench
         private static void PrintPeak(PeakFlops.Result peak, PeakFlops.Result? avx2)
         {
             foreach (var p in new[] { peak, avx2 }.Where(p => p != null).Select(p => p!).DistinctBy(p => p.Isa))
-                Console.WriteLine($"  {p.Isa}: {p.GflopsPerSecond:F1} GFLOP/s on {p.Threads} threads; one thread {p.SingleThreadGflopsPerSecond:F1} " +
-                    $"(x{p.Threads} = {p.SingleThreadGflopsPerSecond * p.Threads:F1}: the all-core figure is lower when other work shares the cores)");
+                Console.WriteLine($"  {p.Isa}: {p.GflopsPerSecond:F1} GFLOP/s on {p.Threads} threads at once; one thread {p.SingleThreadGflopsPerSecond:F1} " +
+                    $"(x{p.Threads} = {p.SingleThreadGflopsPerSecond * p.Threads:F1}) -> peak {p.PeakGflops:F1} GFLOP/s ({p.PeakSource})");
         }
 
         /// <summary>openblas_get_num_threads() of the OpenBLAS libtorch uses (its own pool, not libtorch's threads).</summary>

@@ -87,13 +87,13 @@ internal sealed class Report(
         {
             w.WriteLine($"GEMM throughput (median): C# {gemm.Extra["csharp_gflops_median"]:F1} GFLOP/s, Python {gemm.Extra["python_gflops_median"]:F1} GFLOP/s " +
                         $"(best: C# {gemm.Extra["csharp_gflops_best"]:F1}, Python {gemm.Extra["python_gflops_best"]:F1})");
-            w.WriteLine($"  vs measured {peak.Isa} peak {peak.GflopsPerSecond:F1} GFLOP/s ({peak.Threads} threads): " +
+            w.WriteLine($"  vs measured {peak.Isa} peak {peak.PeakGflops:F1} GFLOP/s ({peak.Threads} cores; {peak.PeakSource}): " +
                         $"C# {100 * (double)gemm.Extra["csharp_fraction_of_peak"]:F1} %, Python {100 * (double)gemm.Extra["python_fraction_of_peak"]:F1} % " +
-                        $"(best: C# {100 * (double)gemm.Extra["csharp_gflops_best"] / peak.GflopsPerSecond:F1} %, Python {100 * (double)gemm.Extra["python_gflops_best"] / peak.GflopsPerSecond:F1} %)");
+                        $"(best: C# {100 * (double)gemm.Extra["csharp_gflops_best"] / peak.PeakGflops:F1} %, Python {100 * (double)gemm.Extra["python_gflops_best"] / peak.PeakGflops:F1} %)");
             if (avx2Peak != null && avx2Peak.Isa != peak.Isa)
-                w.WriteLine($"  vs measured {avx2Peak.Isa} peak {avx2Peak.GflopsPerSecond:F1} GFLOP/s: C# {100 * (double)gemm.Extra["csharp_fraction_of_avx2_peak"]:F1} %, " +
+                w.WriteLine($"  vs measured {avx2Peak.Isa} peak {avx2Peak.PeakGflops:F1} GFLOP/s: C# {100 * (double)gemm.Extra["csharp_fraction_of_avx2_peak"]:F1} %, " +
                             $"Python {100 * (double)gemm.Extra["python_fraction_of_avx2_peak"]:F1} % " +
-                            $"(best: C# {100 * (double)gemm.Extra["csharp_gflops_best"] / avx2Peak.GflopsPerSecond:F1} %, Python {100 * (double)gemm.Extra["python_gflops_best"] / avx2Peak.GflopsPerSecond:F1} %)" +
+                            $"(best: C# {100 * (double)gemm.Extra["csharp_gflops_best"] / avx2Peak.PeakGflops:F1} %, Python {100 * (double)gemm.Extra["python_gflops_best"] / avx2Peak.PeakGflops:F1} %)" +
                             (environment.EnvVars.TryGetValue("OPENBLAS_CORETYPE", out var ct) ? $"  (OPENBLAS_CORETYPE={ct}: OpenBLAS runs its {ct} kernels)" : ""));
         }
         var mlp = rows.FirstOrDefault(r => r.Key == Workloads.Mlp);
@@ -120,6 +120,12 @@ internal sealed class Report(
 
     private static string Fmt(double v) => v >= 100 ? v.ToString("F1") : v >= 1 ? v.ToString("F3") : v.ToString("F4");
 
+    private static object PeakJson(PeakFlops.Result p) => new
+    {
+        isa = p.Isa, threads = p.Threads, all_core_gflops = p.GflopsPerSecond, single_thread_gflops = p.SingleThreadGflopsPerSecond,
+        peak_gflops = p.PeakGflops, peak_source = p.PeakSource,
+    };
+
     private static object Side(Samples s, double scale) => new
     {
         times_s = s.Seconds, median_s = s.Median, min_s = s.Min, median = s.Median * scale, min = s.Min * scale,
@@ -135,8 +141,8 @@ internal sealed class Report(
             environment,
             csharp,
             python,
-            peak = new { isa = peak.Isa, threads = peak.Threads, gflops = peak.GflopsPerSecond, single_thread_gflops = peak.SingleThreadGflopsPerSecond },
-            avx2_peak = avx2Peak is null ? null : new { isa = avx2Peak.Isa, threads = avx2Peak.Threads, gflops = avx2Peak.GflopsPerSecond, single_thread_gflops = avx2Peak.SingleThreadGflopsPerSecond },
+            peak = PeakJson(peak),
+            avx2_peak = avx2Peak is null ? null : PeakJson(avx2Peak),
             workloads = rows.Select(r => new
             {
                 key = r.Key,
