@@ -42,27 +42,35 @@ SAEWB_API char* saewb_parallel_info() { return copy_string(at::get_parallel_info
 // Which library provides the BLAS symbol libtorch calls (sgemm_), resolved the same way the
 // dynamic linker resolved it for libtorch. Returns "name|path|config": name is "openblas",
 // "mkl", "blis", "reference" or "unknown"; config is OpenBLAS's own configuration string.
+// The implementation is identified from that library and its dependencies only: another BLAS
+// loaded elsewhere in the process (e.g. OpenBLAS pulled in by liblapack.so.3 while sgemm_ comes
+// from a preloaded reference libblas) must not make the reference BLAS look like OpenBLAS.
 SAEWB_API char* saewb_blas_info() {
   std::string name = "unknown", path = "(sgemm_ not found)", config;
+  void* lib = nullptr;
   void* sym = dlsym(RTLD_DEFAULT, "sgemm_");
   if (sym) {
     Dl_info info;
     if (dladdr(sym, &info) && info.dli_fname) {
       char resolved[PATH_MAX];
       path = realpath(info.dli_fname, resolved) ? resolved : info.dli_fname;
+      // Already loaded: RTLD_NOLOAD only returns a handle on it (searched with its dependencies).
+      lib = dlopen(info.dli_fname, RTLD_LAZY | RTLD_NOLOAD);
     }
   }
+  auto lookup = [lib](const char* symbol) { return lib ? dlsym(lib, symbol) : nullptr; };
   using config_fn = char* (*)();
-  if (auto f = reinterpret_cast<config_fn>(dlsym(RTLD_DEFAULT, "openblas_get_config"))) {
+  if (auto f = reinterpret_cast<config_fn>(lookup("openblas_get_config"))) {
     name = "openblas";
     if (char* c = f()) config = c;
-  } else if (dlsym(RTLD_DEFAULT, "mkl_get_version")) {
+  } else if (lookup("mkl_get_version")) {
     name = "mkl";
-  } else if (dlsym(RTLD_DEFAULT, "bli_info_get_version_str")) {
+  } else if (lookup("bli_info_get_version_str")) {
     name = "blis";
   } else if (path.find("/blas/") != std::string::npos || path.find("libblas.so") != std::string::npos) {
     name = "reference";
   }
+  if (lib) dlclose(lib);
   return copy_string(name + "|" + path + "|" + config);
 }
 
