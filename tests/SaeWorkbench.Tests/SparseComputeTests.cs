@@ -114,14 +114,16 @@ public class SparseComputeTests(ITestOutputHelper output)
         var aux = SparseCode.FromTopK(tensor(new long[] { 4, 4, 2, 0 }, new long[] { 4, 1 }), 7);
         GradCheck.Assert(t =>
         {
-            // The function reads the pre-activations from pre_BN; recompute them from the (perturbed) weights.
+            // The selection supplies the entries' values; recompute them from the (perturbed) weights.
             Tensor xc, pre;
             using (no_grad())
             {
                 xc = x - t[2];
-                pre = t[1].addmm(xc, t[0].t());
+                pre = t[1].addmm(xc, t[0].t()).reshape(-1);
             }
-            var g = SparseCompute.GatherPreActivations(pre, xc, t[0], t[1], t[2], new[] { main, aux });
+            var codes = new[] { main, aux };
+            var values = codes.Select(c => pre.index_select(0, c.Tokens_M * 7 + c.Latents_M)).ToArray();
+            var g = SparseCompute.EncoderEntries(values, xc, t[0], t[1], t[2], codes);
             return cat(g);
         }, w, bEnc, bPre);
     }

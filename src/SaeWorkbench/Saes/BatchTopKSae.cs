@@ -50,12 +50,13 @@ public sealed class BatchTopKSae : TopKSae
         return Assemble(xn, state, pre, x_hat, new() { ["nmse"] = Losses.NormalizedMse(x_hat, xn, Baseline(xn)) }, latents: z);
     }
 
-    protected override (SparseCode main, SparseCode? wide) SelectTraining(Tensor pre_BN)
+    protected override (SparseCode wide, Tensor widePre_M, SparseCode main) SelectTraining(Tensor preNoBias_BN)
     {
-        var (b, n) = (pre_BN.size(0), pre_BN.size(1));
-        var (_, flat) = pre_BN.relu().reshape(-1).topk(Config.K * b, sorted: false);
-        var (code, _) = SparseCode.FromFlatIndices(flat, b, n);
-        return (code, null);
+        var (b, n) = (preNoBias_BN.size(0), preNoBias_BN.size(1));
+        var pre = (preNoBias_BN + b_enc_N.detach()).reshape(-1);                // the batch-level selection needs the full matrix
+        var (_, flat) = pre.relu().topk(Config.K * b, sorted: false);
+        var (code, order) = SparseCode.FromFlatIndices(flat, b, n);
+        return (code, pre.index_select(0, flat.index_select(0, order)), code);
     }
 
     protected override void OnTrainingSelection(Tensor values_M) => UpdateThreshold(values_M);

@@ -26,13 +26,22 @@ public sealed record ForwardOptions
 public sealed record SaeOutput
 {
     private Tensor? _latents;
+    private Tensor? _pre;
 
     /// <summary>The input after normalisation: what the SAE reconstructs and the losses compare against.</summary>
     public required Tensor Input_BD { get; init; }
 
-    /// <summary>The scores the activation selects from: W_enc (x - b_pre) + b_enc (Gated: pi_gate). In the sparse
-    /// TopK path this tensor is outside the autograd graph (gradients flow through the gathered entries).</summary>
-    public required Tensor PreActivations_BN { get; init; }
+    /// <summary>The scores the activation selects from: W_enc (x - b_pre) + b_enc (Gated: pi_gate), [B, N]. The sparse
+    /// TopK path selects without forming this matrix (the bias is added inside the top-k scan) and builds it on first use,
+    /// outside the autograd graph (gradients flow through the selected entries).</summary>
+    public Tensor PreActivations_BN
+    {
+        get => _pre ??= PreActivationsFactory!();
+        init => _pre = value;
+    }
+
+    /// <summary>Builds <see cref="PreActivations_BN"/> on first use (sparse path).</summary>
+    internal Func<Tensor>? PreActivationsFactory { get; init; }
 
     /// <summary>Gated only: the magnitude path pi_mag (null otherwise).</summary>
     public Tensor? Magnitudes_BN { get; init; }

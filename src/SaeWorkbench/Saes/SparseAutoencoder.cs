@@ -213,8 +213,8 @@ public abstract class SparseAutoencoder : nn.Module
     protected abstract SaeOutput ForwardTraining(Tensor xn_BD, NormalizationState state, ForwardOptions options);
 
     /// <summary>Builds the output record: the reconstruction in the input space, the diagnostics and the total loss.</summary>
-    protected SaeOutput Assemble(Tensor xn, NormalizationState state, Tensor pre, Tensor x_hat, Dictionary<string, Tensor> losses,
-        Tensor? latents = null, SparseCode? code = null, Tensor? codeValues = null, Tensor? magnitudes = null)
+    protected SaeOutput Assemble(Tensor xn, NormalizationState state, Tensor? pre, Tensor x_hat, Dictionary<string, Tensor> losses,
+        Tensor? latents = null, SparseCode? code = null, Tensor? codeValues = null, Tensor? magnitudes = null, Func<Tensor>? preFactory = null)
     {
         Tensor total = losses.Values.Aggregate((a, b) => a + b);
         Tensor mse, l0;
@@ -228,7 +228,8 @@ public abstract class SparseAutoencoder : nn.Module
         return new SaeOutput
         {
             Input_BD = xn,
-            PreActivations_BN = pre,
+            PreActivations_BN = pre!,
+            PreActivationsFactory = preFactory,
             Magnitudes_BN = magnitudes,
             Code = code,
             CodeValues_M = codeValues,

@@ -82,28 +82,31 @@ public class TopKSae : SparseAutoencoder
     }
 
     /// <summary>
-    /// The training selection on detached pre-activations: the main code (k per token) and, with Multi-TopK, the
-    /// wide code (4k per token, whose first k per token are the main code's entries, in the same order).
+    /// The training selection, without grad, from the pre-activations before the encoder bias (x_c W_enc^T, [B, N]): the
+    /// widest code (k per token, or 4k with Multi-TopK, largest first) with the pre-activations at its entries (bias
+    /// included), and the main code (the first k per token of the wide one; the same code without Multi-TopK).
     /// </summary>
-    protected virtual (SparseCode main, SparseCode? wide) SelectTraining(Tensor pre_BN)
+    protected virtual (SparseCode wide, Tensor widePre_M, SparseCode main) SelectTraining(Tensor preNoBias_BN)
     {
-        var (_, idx) = pre_BN.topk(WideK);                                   // [B, WideK], largest first
-        if (!Config.MultiTopK) return (SparseCode.FromTopK(idx, NumLatents), null);
-        return (SparseCode.FromTopK(idx.narrow(1, 0, Config.K), NumLatents), SparseCode.FromTopK(idx, NumLatents));
+        var (vals, idx) = topk_of_sum(preNoBias_BN, b_enc_N.detach(), WideK);                 // [B, WideK], largest first
+        var wide = SparseCode.FromTopK(idx, NumLatents);
+        var main = Config.MultiTopK ? SparseCode.FromTopK(idx.narrow(1, 0, Config.K), NumLatents) : wide;
+        return (wide, vals.reshape(-1), main);
     }
 
-    /// <summary>The AuxK code: per token the top-k_aux pre-activations among dead latents (null when AuxK is off or none is dead).</summary>
-    protected SparseCode? SelectAuxK(Tensor pre_BN, Tensor? dead_N)
+    /// <summary>The AuxK code and pre-activations: per token the top-k_aux pre-activations among dead latents (null when AuxK
+    /// is off or none is dead).</summary>
+    protected (SparseCode code, Tensor pre_M)? SelectAuxK(Tensor preNoBias_BN, Tensor? dead_N)
     {
         var kAux = Config.EffectiveAuxK;
         if (dead_N is null || kAux == 0) return null;
         var nDead = dead_N.sum().item<long>();
         if (nDead == 0) return null;
         var ka = Math.Min(kAux, nDead);
-        var deadIdx = dead_N.nonzero().reshape(-1);                          // [nDead]
-        var (_, j) = pre_BN.index_select(1, deadIdx).topk(ka, sorted: false); // [B, ka] positions among the dead
-        var latents = deadIdx.index_select(0, j.reshape(-1)).view(pre_BN.size(0), ka);
-        return SparseCode.FromTopK(latents, NumLatents);
+        var deadIdx = dead_N.nonzero().reshape(-1);                                             // [nDead]
+        var (vals, j) = topk_of_sum(preNoBias_BN.index_select(1, deadIdx), b_enc_N.detach().index_select(0, deadIdx), ka);
+        var latents = deadIdx.index_select(0, j.reshape(-1)).view(preNoBias_BN.size(0), ka);  // positions among the dead -> latents
+        return (SparseCode.FromTopK(latents, NumLatents), vals.reshape(-1));
     }
 
     /// <summary>Called with the training selection's values (after ReLU), before the losses (BatchTopK tracks its threshold here).</summary>
@@ -111,25 +114,30 @@ public class TopKSae : SparseAutoencoder
 
     private SaeOutput ForwardSparse(Tensor xn, NormalizationState state, ForwardOptions options)
     {
-        Tensor pre, xc;
+        Tensor preNoBias, xc;
         using (no_grad())
         {
-            xc = EncoderInputFor(xn);                                           // data: gradients to b_pre come from the gather
-            pre = b_enc_N.addmm(xc, W_enc_ND.t());                              // [B, N]: the one dense GEMM
+            xc = EncoderInputFor(xn);                                           // data: gradients to b_pre come from the entries
+            preNoBias = xc.mm(W_enc_ND.t());                                    // [B, N]: the one dense GEMM (the floor)
         }
-        var (main, wide) = SelectTraining(pre);
-        var aux = SelectAuxK(pre, options.DeadMask_N);
-        var codes = new List<SparseCode> { wide ?? main };
-        if (aux is not null) codes.Add(aux);
-        var gathered = SparseCompute.GatherPreActivations(pre, xc, W_enc_ND, b_enc_N,
-            Config.ApplyDecoderBiasToInput ? b_dec_D : null, codes);
-        var wideValues = gathered[0].relu();                                  // [M] (M = B * WideK for TopK)
-        var values = wide is null ? wideValues : wideValues.view(xn.size(0), WideK).narrow(1, 0, Config.K).reshape(-1);
-        if (training) using (no_grad()) OnTrainingSelection(values);
-        var x_hat = SparseCompute.Decode(values, W_dec_ND, main).add(b_dec_D);
+        var b = xn.size(0);
+        var (wide, widePre, main) = SelectTraining(preNoBias);
+        var aux = SelectAuxK(preNoBias, options.DeadMask_N);
+        var codes = new List<SparseCode> { wide };
+        var values = new List<Tensor> { widePre };
+        if (aux is { } a)
+        {
+            codes.Add(a.code);
+            values.Add(a.pre_M);
+        }
+        var entries = SparseCompute.EncoderEntries(values, xc, W_enc_ND, b_enc_N, Config.ApplyDecoderBiasToInput ? b_dec_D : null, codes);
+        var wideValues = entries[0].relu();                                     // [M] latent values (M = B * WideK for TopK)
+        var mainValues = ReferenceEquals(wide, main) ? wideValues : wideValues.view(b, WideK).narrow(1, 0, Config.K).reshape(-1);
+        if (training) using (no_grad()) OnTrainingSelection(mainValues);
+        var x_hat = SparseCompute.Decode(mainValues, W_dec_ND, main).add(b_dec_D);
         var baseline = Baseline(xn);
         var losses = new Dictionary<string, Tensor> { ["nmse"] = Losses.NormalizedMse(x_hat, xn, baseline) };
-        if (wide is not null)
+        if (!ReferenceEquals(wide, main))
         {
             var x_hat_wide = SparseCompute.Decode(wideValues, W_dec_ND, wide).add(b_dec_D);
             losses["multi_topk"] = Losses.NormalizedMse(x_hat_wide, xn, baseline) * (1.0 / 8);
@@ -140,11 +148,13 @@ public class TopKSae : SparseAutoencoder
             else
             {
                 var e = (xn - x_hat).detach();
-                var e_hat = SparseCompute.Decode(gathered[1].relu(), W_dec_ND, aux);
+                var e_hat = SparseCompute.Decode(entries[1].relu(), W_dec_ND, aux.Value.code);
                 losses["aux_k"] = Losses.AuxK(e_hat, e) * Config.AuxKCoefficient;
             }
         }
-        return Assemble(xn, state, pre, x_hat, losses, code: main, codeValues: values);
+        var bEnc = b_enc_N;
+        return Assemble(xn, state, null, x_hat, losses, code: main, codeValues: mainValues,
+            preFactory: () => { using (no_grad()) return preNoBias + bEnc; });
     }
 
     /// <summary>The straightforward dense-autograd form (the reference for the sparse kernels).</summary>
