@@ -5,7 +5,7 @@ namespace SaeWorkbench.Torch.Interop;
 /// <summary>
 /// The C ABI of libsaewb_native, one declaration per native entry point, grouped like the
 /// native source files (runtime, tensor, elementwise, reduce, linalg, indexing, nn_functional,
-/// autograd, random, optim). Tensors are opaque handles (<c>IntPtr</c>); a null handle or a
+/// sparse, autograd, random, optim). Tensors are opaque handles (<c>IntPtr</c>); a null handle or a
 /// non-zero status means the call failed and <see cref="Check(IntPtr)"/> turns libtorch's
 /// message into a <see cref="TorchException"/>. Shapes and dimension lists are passed as
 /// (pointer, count).
@@ -289,6 +289,11 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(Lib)] internal static partial IntPtr saewb_layer_norm(IntPtr x, long* shape, long ndim, IntPtr w, IntPtr b, double eps);
     [LibraryImport(Lib)] internal static partial IntPtr saewb_embedding(IntPtr weight, IntPtr indices);
     [LibraryImport(Lib)] internal static partial IntPtr saewb_embedding_bag(IntPtr weight, IntPtr indices, IntPtr offsets, int mode, IntPtr perSampleWeights, int includeLastOffset);
+
+    // ---- sparse (sparse.cpp) ----
+    [LibraryImport(Lib)] internal static partial int saewb_topk_of_sum(IntPtr x, IntPtr bias, long k, out IntPtr values, out IntPtr indices);
+    [LibraryImport(Lib)] internal static partial IntPtr saewb_spmm_coo(IntPtr row, IntPtr col, IntPtr value, IntPtr dense, long numRows);
+    [LibraryImport(Lib)] internal static partial IntPtr saewb_sddmm_coo(IntPtr row, IntPtr col, IntPtr a, IntPtr b);
     [LibraryImport(Lib)] internal static partial IntPtr saewb_dropout(IntPtr a, double p, int train);
     [LibraryImport(Lib)] internal static partial IntPtr saewb_cross_entropy(IntPtr logits, IntPtr target, IntPtr weight, int reduction, long ignoreIndex, double labelSmoothing);
     [LibraryImport(Lib)] internal static partial IntPtr saewb_nll_loss(IntPtr logp, IntPtr target, int reduction, long ignoreIndex);

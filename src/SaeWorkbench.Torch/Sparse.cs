@@ -1,0 +1,33 @@
+using N = SaeWorkbench.Torch.Interop.NativeMethods;
+
+namespace SaeWorkbench.Torch;
+
+public static partial class torch
+{
+    /// <summary>
+    /// The k largest entries of x + bias in each row, largest first, and their column indices, without materialising
+    /// x + bias: x [B, N], bias [N] (or null), k in [1, N]. Equal to <c>(x + bias).topk(k)</c> (NaN counts as largest;
+    /// ties are broken towards the lower index). CPU float32/float64: one parallel pass over the rows with a k-element
+    /// heap; elsewhere the composite ops. No autograd (use it inside a <see cref="autograd.Function(string, Tensor[], Func{autograd.FunctionContext, Tensor[], Tensor[]}, Func{autograd.FunctionContext, Tensor[], Tensor?[]})"/>).
+    /// </summary>
+    public static (Tensor values, Tensor indices) topk_of_sum(Tensor x, Tensor? bias, long k)
+    {
+        N.Check(N.saewb_topk_of_sum(x.Handle, Tensor.HandleOrZero(bias), k, out var v, out var i));
+        return (Tensor.Wrap(v), Tensor.Wrap(i));
+    }
+
+    /// <summary>
+    /// Sparse x dense in coordinate form (SpMM): out [numRows, D] with out[r] = sum over m where row[m] = r of
+    /// value[m] * dense[col[m]]. row, col: [M] int64; value: [M] in dense's dtype; dense: [K, D]. On CPU each output row
+    /// sums its entries in their given order on one thread (deterministic for any thread count). No autograd.
+    /// </summary>
+    public static Tensor spmm_coo(Tensor row, Tensor col, Tensor value, Tensor dense, long numRows) =>
+        Tensor.Wrap(N.saewb_spmm_coo(row.Handle, col.Handle, value.Handle, dense.Handle, numRows));
+
+    /// <summary>
+    /// Sampled dense x dense^T in coordinate form (SDDMM): out [M] with out[m] = a[row[m]] . b[col[m]]; a [R, D],
+    /// b [C, D], row and col [M] int64. No autograd.
+    /// </summary>
+    public static Tensor sddmm_coo(Tensor row, Tensor col, Tensor a, Tensor b) =>
+        Tensor.Wrap(N.saewb_sddmm_coo(row.Handle, col.Handle, a.Handle, b.Handle));
+}

@@ -1,0 +1,155 @@
+using SaeWorkbench.Torch;
+using static SaeWorkbench.Torch.torch;
+
+namespace SaeWorkbench.Saes;
+
+/// <summary>Configuration of the JumpReLU SAE (Rajamanoharan et al. 2024, "Jumping Ahead"; Gemma Scope; facts sheet §2).
+/// Defaults follow Gemma Scope: inputs scaled to unit mean squared norm, no b_dec subtracted before the encoder,
+/// He-uniform decoder with unit-norm rows, encoder = decoder transpose, zero biases.</summary>
+public sealed record JumpReluSaeConfig : SaeConfig
+{
+    public JumpReluSaeConfig()
+    {
+        Normalization = InputNormalization.UnitMeanSquaredNorm;
+        ApplyDecoderBiasToInput = false;
+        Init = new SaeInit { Decoder = DecoderInit.HeUniform, GeometricMedianPreBias = false };
+    }
+
+    /// <summary>lambda, the L0 coefficient (per token, on the number of active latents), >= 0.</summary>
+    public double L0Coefficient { get; init; } = 1e-3;
+
+    /// <summary>epsilon, the bandwidth of the rectangle kernel of the straight-through pseudo-derivatives, > 0
+    /// (paper: 0.001, assuming inputs scaled to unit mean squared norm).</summary>
+    public double Bandwidth { get; init; } = 0.001;
+
+    /// <summary>theta at initialisation, for every latent, > 0 (Gemma Scope: 0.001).</summary>
+    public double InitialThreshold { get; init; } = 0.001;
+
+    public override string Architecture => "jumprelu";
+
+    public override void Validate()
+    {
+        base.Validate();
+        ConfigCheck.NonNegative(L0Coefficient, nameof(JumpReluSaeConfig), nameof(L0Coefficient));
+        ConfigCheck.Positive(Bandwidth, nameof(JumpReluSaeConfig), nameof(Bandwidth));
+        ConfigCheck.Positive(InitialThreshold, nameof(JumpReluSaeConfig), nameof(InitialThreshold));
+    }
+}
+
+/// <summary>
+/// The JumpReLU SAE (Rajamanoharan et al. 2024, §3-4; facts sheet §2): f = JumpReLU_theta(W_enc x + b_enc) with
+/// JumpReLU_theta(z) = z H(z - theta), theta > 0 learned per latent (as log theta, kept in float32);
+/// L = ||x - x_hat||^2 + lambda ||f||_0. The step function has no useful derivative, so theta learns through the
+/// paper's straight-through pseudo-derivatives with the rectangle kernel K(u) = 1{-1/2 &lt; u &lt; 1/2} and bandwidth eps:
+/// <code>
+///   d JumpReLU / d theta = -(theta / eps) K((z - theta) / eps)     d JumpReLU / d z = H(z - theta)
+///   d H(z - theta) / d theta = -(1 / eps) K((z - theta) / eps)      d H / d z = 0 (nothing through the L0 step)
+/// </code>
+/// Loss terms: "mse", "l0" (lambda and its warm-up applied).
+/// </summary>
+public sealed class JumpReluSae : SparseAutoencoder
+{
+    public JumpReluSae(JumpReluSaeConfig config) : base(config)
+    {
+        b_enc_N = RegisterParameter("b_enc_N", zeros(new[] { config.NumLatents }, config.DType, config.Device));
+        log_threshold_N = RegisterParameter("log_threshold_N",
+            full(new[] { config.NumLatents }, Math.Log(config.InitialThreshold), float32, config.Device));
+    }
+
+    public new JumpReluSaeConfig Config => (JumpReluSaeConfig)base.Config;
+
+    /// <summary>Encoder bias: [N].</summary>
+    public Tensor b_enc_N { get; }
+
+    /// <summary>log theta per latent, always float32: [N].</summary>
+    public Tensor log_threshold_N { get; }
+
+    /// <summary>theta = exp(log theta): [N] float32, in the graph.</summary>
+    public Tensor Threshold_N() => log_threshold_N.exp();
+
+    public override string SparsityDescription => FormattableString.Invariant($"lambda={Config.L0Coefficient}");
+
+    public override (Tensor pre_BN, Tensor? magnitude_BN) PreActivations(Tensor xn_BD) =>
+        (b_enc_N.addmm(EncoderInputFor(xn_BD), W_enc_ND.t()), null);
+
+    public override Tensor Encode(Tensor x_BD)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var (xn, _) = Normalize(x_BD);
+        var (pre, _) = PreActivations(xn);
+        var (z, theta) = InComputeType(pre, Threshold_N());
+        return z.where(z.gt(theta), 0.0).to(pre.dtype).MoveToOuterDisposeScope();
+    }
+
+    protected override SaeOutput ForwardTraining(Tensor xn, NormalizationState state, ForwardOptions options)
+    {
+        var (pre, _) = PreActivations(xn);
+        var (z, theta) = InComputeType(pre, Threshold_N());
+        var f = JumpReLU(z, theta, Config.Bandwidth).to(pre.dtype);          // latents_BN
+        var x_hat = Decode(f);
+        var l0 = Step(z, theta, Config.Bandwidth).sum(1).mean();
+        var losses = new Dictionary<string, Tensor>
+        {
+            ["mse"] = Losses.Mse(x_hat, xn),
+            ["l0"] = l0.to(pre.dtype) * (Config.L0Coefficient * options.SparsityScale),
+        };
+        return Assemble(xn, state, pre, x_hat, losses, latents: f);
+    }
+
+    /// <summary>Thresholds are compared in float32 at least (float64 when the weights are float64).</summary>
+    private static (Tensor z, Tensor theta) InComputeType(Tensor pre, Tensor theta)
+    {
+        var t = pre.dtype == ScalarType.Float64 ? ScalarType.Float64 : ScalarType.Float32;
+        return (pre.dtype == t ? pre : pre.to(t), theta.dtype == t ? theta : theta.to(t));
+    }
+
+    /// <summary>Rectangle kernel K(u) = 1 for -1/2 &lt; u &lt; 1/2, else 0, at u = (z - theta) / eps.</summary>
+    private static Tensor Rectangle(Tensor z, Tensor theta, double eps) => ((z - theta) / eps).abs().lt(0.5).to(z.dtype);
+
+    /// <summary>Sums a [B, N] gradient down to theta's shape ([N] or []).</summary>
+    private static Tensor ReduceToTheta(Tensor g, Tensor theta) => theta.dim() == 0 ? g.sum() : g.sum(0);
+
+    /// <summary>
+    /// JumpReLU_theta(z) = z H(z - theta), with d/dz = H(z - theta) and the pseudo-derivative
+    /// d/dtheta = -(theta / eps) K((z - theta) / eps). z [B, N]; theta [N] (or []), same dtype.
+    /// </summary>
+    public static Tensor JumpReLU(Tensor z, Tensor theta, double eps)
+    {
+        ConfigCheck.Positive(eps, nameof(JumpReLU), nameof(eps));
+        return autograd.Function("JumpReLU", new[] { z, theta },
+            (ctx, i) =>
+            {
+                ctx.save_for_backward(i[0], i[1]);
+                return i[0] * i[0].gt(i[1]).to(i[0].dtype);
+            },
+            (ctx, g) =>
+            {
+                var (zs, th) = (ctx.saved_tensors[0], ctx.saved_tensors[1]);
+                var dz = g * zs.gt(th).to(g.dtype);
+                var dtheta = ReduceToTheta(g * Rectangle(zs, th, eps) * (-th / eps), th);
+                return new Tensor?[] { dz, dtheta };
+            });
+    }
+
+    /// <summary>
+    /// The Heaviside step H(z - theta) of the L0 penalty, with no gradient to z and the pseudo-derivative
+    /// d/dtheta = -(1 / eps) K((z - theta) / eps).
+    /// </summary>
+    public static Tensor Step(Tensor z, Tensor theta, double eps)
+    {
+        ConfigCheck.Positive(eps, nameof(Step), nameof(eps));
+        return autograd.Function("JumpReLUStep", new[] { z, theta },
+            (ctx, i) =>
+            {
+                ctx.save_for_backward(i[0], i[1]);
+                return i[0].gt(i[1]).to(i[0].dtype);
+            },
+            (ctx, g) =>
+            {
+                var (zs, th) = (ctx.saved_tensors[0], ctx.saved_tensors[1]);
+                var dtheta = ReduceToTheta(g * Rectangle(zs, th, eps) * (-1.0 / eps), th);
+                return new Tensor?[] { null, dtheta };
+            });
+    }
+}

@@ -1,0 +1,291 @@
+using SaeWorkbench.Torch;
+using static SaeWorkbench.Torch.torch;
+
+namespace SaeWorkbench.Saes;
+
+/// <summary>How a batch was normalised, to undo it on the reconstruction: x = x_norm * Scale + Shift.</summary>
+/// <param name="Scale">[B, 1] (per-token modes) or [] (scalar mode), or null for none.</param>
+/// <param name="Shift">[B, 1] per-token mean, or null.</param>
+public sealed record NormalizationState(Tensor? Scale, Tensor? Shift);
+
+/// <summary>
+/// What every SAE architecture shares (facts sheet §2, §3): the encoder and decoder weights, input
+/// normalisation and its undoing, encode/decode, the decoder unit-norm constraint, initialisation
+/// (random unit-norm or He-uniform decoder, encoder = decoder transpose, geometric-median b_pre,
+/// optional encoder rescaling), and the forward pass with a swappable activation.
+/// <para>Layout: W_enc_ND [N, D] and W_dec_ND [N, D] (one row per latent, so the sparse kernels gather and
+/// scatter contiguous rows); SAELens stores W_enc transposed, [d_in, d_sae] (see Interchange/SaeLensFormat).
+/// b_dec_D is the pre-encoder bias b_pre of the TopK paper.</para>
+/// Architectures: <see cref="ReluSae"/>, <see cref="TopKSae"/>, <see cref="BatchTopKSae"/>, <see cref="JumpReluSae"/>,
+/// <see cref="GatedSae"/>; by name through <see cref="SaeRegistry"/>.
+/// </summary>
+public abstract class SparseAutoencoder : nn.Module
+{
+    protected SparseAutoencoder(SaeConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        config.Validate();
+        Config = config;
+        var (d, n) = (config.DIn, config.NumLatents);
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        using var gen = new Generator(config.Init.Seed);
+        var dec = InitialDecoder(config, gen);
+        var enc = config.Init.EncoderFromDecoderTranspose ? dec.clone() : HeUniform(n, d, config, gen);
+        W_enc_ND = RegisterParameter("W_enc_ND", enc);
+        W_dec_ND = RegisterParameter("W_dec_ND", dec);
+        b_dec_D = RegisterParameter("b_dec_D", zeros(new[] { d }, config.DType, config.Device));
+        norm_scale = RegisterBuffer("norm_scale", ones(Array.Empty<long>(), config.DType, config.Device));
+        mse_baseline = RegisterBuffer("mse_baseline", full(Array.Empty<long>(), double.NaN, config.DType, config.Device));
+    }
+
+    /// <summary>The validated configuration.</summary>
+    public SaeConfig Config { get; }
+
+    /// <summary>Encoder weights, one row per latent: [N, D]. (Gated: W_gate.)</summary>
+    public Tensor W_enc_ND { get; }
+
+    /// <summary>Decoder directions, one row per latent: [N, D].</summary>
+    public Tensor W_dec_ND { get; }
+
+    /// <summary>Decoder bias b_dec = the pre-encoder bias b_pre: [D].</summary>
+    public Tensor b_dec_D { get; }
+
+    /// <summary>Scalar input scale for <see cref="InputNormalization.UnitMeanSquaredNorm"/> (1 until fitted): [].</summary>
+    public Tensor norm_scale { get; }
+
+    /// <summary>The normalized-MSE denominator mse(mean(x), x) fitted once on a sample (NaN until fitted: then each batch's own): [].</summary>
+    public Tensor mse_baseline { get; }
+
+    public long DIn => Config.DIn;
+    public long NumLatents => Config.NumLatents;
+
+    /// <summary>The sparsity-controlling coefficient (lambda, or k for TopK-style SAEs) for reports.</summary>
+    public abstract string SparsityDescription { get; }
+
+    // ---- initialisation ------------------------------------------------------------------------------
+
+    private static Tensor InitialDecoder(SaeConfig c, Generator gen)
+    {
+        if (c.Init.Decoder == DecoderInit.UnitNormRandom)
+        {
+            var w = randn(new[] { c.NumLatents, c.DIn }, c.DType, c.Device, generator: gen);
+            return w / w.norm(2, 1, keepdim: true);
+        }
+        var he = HeUniform(c.NumLatents, c.DIn, c, gen);
+        return c.Init.NormalizeDecoderRows ? he / he.norm(2, 1, keepdim: true) : he;
+    }
+
+    /// <summary>He (Kaiming) uniform for a [rows, fanIn] matrix: U(-sqrt(6 / fanIn), +sqrt(6 / fanIn)).</summary>
+    private static Tensor HeUniform(long rows, long fanIn, SaeConfig c, Generator gen)
+    {
+        var bound = Math.Sqrt(6.0 / fanIn);
+        return empty(new[] { rows, fanIn }, c.DType, c.Device).uniform_(-bound, bound, gen);
+    }
+
+    /// <summary>
+    /// Data-dependent initialisation on a sample of raw inputs [S, D] (TopK paper appendix A; Gemma Scope):
+    /// fits the scalar input scale (UnitMeanSquaredNorm), sets b_pre to the geometric median of the normalised
+    /// sample (when <see cref="SaeInit.GeometricMedianPreBias"/>), fixes the normalized-MSE denominator, and
+    /// optionally rescales the encoder so reconstruction norms match input norms. Call once before training.
+    /// </summary>
+    public virtual void InitializeFromData(Tensor sample_BD)
+    {
+        CheckInput(sample_BD, nameof(sample_BD));
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var x = sample_BD.to(Config.Device, Config.DType);
+        if (Config.Normalization == InputNormalization.UnitMeanSquaredNorm)
+        {
+            var meanSq = x.square().sum(1).mean();
+            norm_scale.copy_(meanSq.rsqrt());
+        }
+        var (xn, _) = Normalize(x);
+        if (Config.Init.GeometricMedianPreBias)
+            b_dec_D.copy_(GeometricMedian.Weiszfeld(xn, Config.Init.GeometricMedianIterations));
+        mse_baseline.copy_(Losses.MseBaseline(xn));
+        if (Config.Init.RescaleEncoderToMatchNorms)
+        {
+            var output = Forward(x);
+            var inputNorm = (EncoderInputFor(xn)).norm(2, 1).mean();
+            var reconNorm = (output.Reconstruction_BD - b_dec_D).norm(2, 1).mean();
+            if (reconNorm.item<double>() > 0) W_enc_ND.mul_(inputNorm / reconNorm);
+        }
+    }
+
+    // ---- normalisation ------------------------------------------------------------------------------------
+
+    /// <summary>Applies the configured input normalisation to x [B, D]; returns the normalised input and what undoes it.</summary>
+    public (Tensor x_BD, NormalizationState state) Normalize(Tensor x_BD)
+    {
+        switch (Config.Normalization)
+        {
+            case InputNormalization.None:
+                return (x_BD, new NormalizationState(null, null));
+            case InputNormalization.UnitMeanSquaredNorm:
+                return (x_BD * norm_scale, new NormalizationState(norm_scale.reciprocal(), null));
+            case InputNormalization.PerTokenUnitNorm:
+            {
+                var mean = x_BD.mean(-1, keepdim: true);
+                var centred = x_BD - mean;
+                var norm = centred.norm(2, -1, keepdim: true).clamp_min(1e-12);
+                return (centred / norm, new NormalizationState(norm, mean));
+            }
+            case InputNormalization.PerTokenStandardize:
+            {
+                var mean = x_BD.mean(-1, keepdim: true);
+                var centred = x_BD - mean;
+                var std = centred.std(-1, keepdim: true);
+                return (centred / (std + 1e-5), new NormalizationState(std, mean));
+            }
+            default:
+                throw new InvalidOperationException($"unknown normalisation {Config.Normalization}");
+        }
+    }
+
+    /// <summary>Undoes <see cref="Normalize"/> on a reconstruction: x_hat * Scale + Shift.</summary>
+    public static Tensor Denormalize(Tensor x_hat_BD, NormalizationState state)
+    {
+        var y = state.Scale is null ? x_hat_BD : x_hat_BD * state.Scale;
+        return state.Shift is null ? y : y + state.Shift;
+    }
+
+    // ---- encode / decode --------------------------------------------------------------------------------------
+
+    /// <summary>The encoder's input: x - b_dec when <see cref="SaeConfig.ApplyDecoderBiasToInput"/>, else x (normalised).</summary>
+    protected Tensor EncoderInputFor(Tensor xn_BD) => Config.ApplyDecoderBiasToInput ? xn_BD - b_dec_D : xn_BD;
+
+    /// <summary>
+    /// Pre-activations of normalised inputs: W_enc (x - b_dec) + b_enc, [B, N], and separate magnitudes where the
+    /// architecture has them (Gated: pi_gate and pi_mag). Differentiable.
+    /// </summary>
+    public abstract (Tensor pre_BN, Tensor? magnitude_BN) PreActivations(Tensor xn_BD);
+
+    /// <summary>The latents [B, N] of raw inputs under the SAE's own inference activation.</summary>
+    public abstract Tensor Encode(Tensor x_BD);
+
+    /// <summary>The latents [B, N] of raw inputs under another activation (test-time swap), all weights kept.</summary>
+    public Tensor Encode(Tensor x_BD, Activation activation)
+    {
+        using var scope = NewDisposeScope();
+        var (xn, _) = Normalize(x_BD);
+        var (pre, mag) = PreActivations(xn);
+        return activation.Apply(pre, mag).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>W_dec z + b_dec for dense latents [B, N], in the normalised space.</summary>
+    public Tensor Decode(Tensor latents_BN) => latents_BN.mm(W_dec_ND).add(b_dec_D);
+
+    /// <summary>Encode then decode raw inputs, returning the reconstruction in the input space (normalisation undone).</summary>
+    public Tensor Reconstruct(Tensor x_BD)
+    {
+        using var scope = NewDisposeScope();
+        var (_, state) = Normalize(x_BD);
+        return Denormalize(Decode(Encode(x_BD)), state).MoveToOuterDisposeScope();
+    }
+
+    // ---- forward ------------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// The full forward pass on raw inputs x [B, D]: normalisation, pre-activations, activation, reconstruction and
+    /// every loss term. With <see cref="ForwardOptions.Activation"/> the activation is swapped (test time).
+    /// </summary>
+    public SaeOutput Forward(Tensor x_BD, ForwardOptions? options = null)
+    {
+        CheckInput(x_BD, nameof(x_BD));
+        options ??= new ForwardOptions();
+        ConfigCheck.InRange(options.SparsityScale, 0, 1, nameof(ForwardOptions), nameof(ForwardOptions.SparsityScale));
+        if (options.DeadMask_N is { } dead && (dead.dim() != 1 || dead.size(0) != NumLatents || dead.dtype != ScalarType.Bool))
+            throw new ArgumentException($"DeadMask_N must be a bool [{NumLatents}] tensor, got {dead.dtype.PyTorchName()} {dead.ShapeString}", nameof(options));
+        var (xn, state) = Normalize(x_BD.to(Config.DType));
+        if (options.Activation is { } activation)
+        {
+            var (pre, mag) = PreActivations(xn);
+            var latents = activation.Apply(pre, mag);
+            var x_hat = Decode(latents);
+            var mse = Losses.Mse(x_hat, xn);
+            return Assemble(xn, state, pre, x_hat, new() { ["mse"] = mse }, latents: latents, magnitudes: mag);
+        }
+        return ForwardTraining(xn, state, options);
+    }
+
+    /// <summary>The architecture's own forward pass (training losses) on normalised inputs.</summary>
+    protected abstract SaeOutput ForwardTraining(Tensor xn_BD, NormalizationState state, ForwardOptions options);
+
+    /// <summary>Builds the output record: the reconstruction in the input space, the diagnostics and the total loss.</summary>
+    protected SaeOutput Assemble(Tensor xn, NormalizationState state, Tensor? pre, Tensor x_hat, Dictionary<string, Tensor> losses,
+        Tensor? latents = null, SparseCode? code = null, Tensor? codeValues = null, Tensor? magnitudes = null, Func<Tensor>? preFactory = null)
+    {
+        Tensor total = losses.Values.Aggregate((a, b) => a + b);
+        Tensor mse, l0;
+        using (no_grad())
+        {
+            mse = Losses.Mse(x_hat, xn);
+            l0 = code is not null
+                ? codeValues!.gt(0).sum(dtype: float32) / code.NumTokens
+                : latents!.ne(0).sum(1, dtype: float32).mean();
+        }
+        return new SaeOutput
+        {
+            Input_BD = xn,
+            PreActivations_BN = pre!,
+            PreActivationsFactory = preFactory,
+            Magnitudes_BN = magnitudes,
+            Code = code,
+            CodeValues_M = codeValues,
+            DenseLatents_BN = latents,
+            Reconstruction_BD = x_hat,
+            ReconstructionInInputSpace_BD = Denormalize(x_hat.detach(), state),
+            Losses = losses,
+            Loss = total,
+            Mse = mse,
+            NormalizedMse = mse / Baseline(xn),
+            L0 = l0,
+        };
+    }
+
+    /// <summary>The normalized-MSE denominator: the fitted constant, or (unfitted) this batch's mse(mean(x), x).</summary>
+    protected Tensor Baseline(Tensor xn_BD)
+    {
+        using var noGrad = no_grad();
+        return mse_baseline.isnan().item<bool>() ? Losses.MseBaseline(xn_BD) : mse_baseline;
+    }
+
+    // ---- decoder constraint -------------------------------------------------------------------------------------
+
+    /// <summary>L2 norm of each decoder row: [N].</summary>
+    public Tensor DecoderNorms_N()
+    {
+        using var noGrad = no_grad();
+        return W_dec_ND.norm(2, 1);
+    }
+
+    /// <summary>
+    /// Before an optimiser step: remove from each decoder row's gradient its component parallel to the row,
+    /// g_n &lt;- g_n - (g_n . d_n / ||d_n||^2) d_n (TopK paper appendix A; facts sheet §3). No-op without a gradient.
+    /// </summary>
+    public void RemoveParallelDecoderGradient()
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var g = W_dec_ND.grad;
+        if (g is null) return;
+        var d = W_dec_ND;
+        var coef = (g * d).sum(1, keepdim: true) / d.square().sum(1, keepdim: true).clamp_min(1e-30);
+        g.sub_(coef * d);
+    }
+
+    /// <summary>After an optimiser step: rescale every decoder row to unit L2 norm.</summary>
+    public void NormalizeDecoder()
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        W_dec_ND.div_(W_dec_ND.norm(2, 1, keepdim: true).clamp_min(1e-30));
+    }
+
+    private void CheckInput(Tensor x, string name)
+    {
+        if (x.dim() != 2 || x.size(1) != DIn)
+            throw new ArgumentException($"{name} must be [B, {DIn}] (d_in = {DIn}), got {x.ShapeString}", name);
+    }
+}
