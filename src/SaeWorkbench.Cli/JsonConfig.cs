@@ -34,19 +34,22 @@ public static class JsonConfig
         return Parse<T>(File.ReadAllText(path), path);
     }
 
-    public static T Parse<T>(string json, string source) where T : class
+    public static T Parse<T>(string json, string source) where T : class => (T)Parse(json, typeof(T), source);
+
+    /// <summary>Parses into a type chosen at run time (e.g. an SAE config picked by architecture name).</summary>
+    public static object Parse(string json, Type type, string source)
     {
-        T? value;
+        object? value;
         try
         {
-            value = JsonSerializer.Deserialize<T>(json, Options);
+            value = JsonSerializer.Deserialize(json, type, Options);
         }
         catch (JsonException e)
         {
             var where = string.IsNullOrEmpty(e.Path) || e.Path == "$" ? "" : $" at {e.Path}";
-            throw new ConfigException(source, $"invalid {typeof(T).Name}{where}: {e.Message}", e);
+            throw new ConfigException(source, $"invalid {type.Name}{where}: {e.Message}", e);
         }
-        if (value is null) throw new ConfigException(source, $"the file holds null, not a {typeof(T).Name} object");
+        if (value is null) throw new ConfigException(source, $"the file holds null, not a {type.Name} object");
         if (value is IValidatedConfig v)
         {
             try { v.Validate(); }

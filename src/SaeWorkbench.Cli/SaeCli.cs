@@ -17,6 +17,7 @@ public static class SaeCli
         var root = new RootCommand("SaeWorkbench: sparse autoencoders on language-model activations (TopK, JumpReLU, Gated, ...).");
         root.Add(InfoCommand.Create(stdout));
         root.Add(NotebooksCommand.Create(stdout, stderr));
+        root.Add(TrainToyCommand.Create(stdout, stderr));
         return root;
     }
 
