@@ -31,7 +31,8 @@ public sealed record ToyTrainingConfig : IValidatedConfig
     public void Validate()
     {
         Toy.Validate();
-        Trainer.Validate();
+        // The checkpoint folder comes from --out.
+        (Trainer with { CheckpointDirectory = Trainer.CheckpointDirectory ?? "--out" }).Validate();
         if (Runs.Count == 0) throw new ArgumentException("Runs is empty: give at least one SAE to train", nameof(Runs));
         var dup = Runs.GroupBy(r => r.Name).FirstOrDefault(g => g.Count() > 1);
         if (dup != null) throw new ArgumentException($"Runs: the name '{dup.Key}' is used twice", nameof(Runs));
