@@ -33,24 +33,10 @@ public sealed class PythonReference
         {
             if (!_file.TryGetEntry(name, out var entry))
                 throw new KeyNotFoundException($"{Script} wrote no tensor named '{name}' (is the script in sync with the test?)");
-            return from_bytes(_file.ReadBytes(name), ToScalarType(entry.DType), entry.Shape);
+            return from_bytes(_file.ReadBytes(name), FromSafeTensorDType(entry.DType, $"{Script}, tensor '{name}'"), entry.Shape);
         }
     }
 
-    internal static ScalarType ToScalarType(SafeTensorDType t) => t switch
-    {
-        SafeTensorDType.F64 => ScalarType.Float64,
-        SafeTensorDType.F32 => ScalarType.Float32,
-        SafeTensorDType.F16 => ScalarType.Float16,
-        SafeTensorDType.BF16 => ScalarType.BFloat16,
-        SafeTensorDType.I64 => ScalarType.Int64,
-        SafeTensorDType.I32 => ScalarType.Int32,
-        SafeTensorDType.I16 => ScalarType.Int16,
-        SafeTensorDType.I8 => ScalarType.Int8,
-        SafeTensorDType.U8 => ScalarType.UInt8,
-        SafeTensorDType.BOOL => ScalarType.Bool,
-        _ => throw new NotSupportedException($"{Script} wrote dtype {t}, which has no tensor dtype here"),
-    };
 
     private static SafeTensorsFile Generate()
     {

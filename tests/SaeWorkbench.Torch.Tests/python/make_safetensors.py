@@ -54,7 +54,7 @@ def tensor_bytes(t):
     t = t.contiguous()
     if t.numel() == 0:
         return b""
-    return t.reshape(-1).view(torch.uint8).numpy().tobytes()
+    return t.contiguous().reshape(-1).view(torch.uint8).numpy().tobytes()
 
 
 def write(path, tensors, metadata):

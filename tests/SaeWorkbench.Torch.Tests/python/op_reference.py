@@ -786,36 +786,12 @@ emb.load_state_dict({"weight": emb_w})
 put("module.embedding", emb(emb_idx))
 
 # ------------------------------------------------------------------------------------------- write
-DTYPE_NAMES = {
-    torch.float64: "F64", torch.float32: "F32", torch.float16: "F16", torch.bfloat16: "BF16",
-    torch.int64: "I64", torch.int32: "I32", torch.int16: "I16", torch.int8: "I8",
-    torch.uint8: "U8", torch.bool: "BOOL",
-}
-
-
-def tensor_bytes(t):
-    if t.numel() == 0:
-        return b""
-    return t.contiguous().reshape(-1).view(torch.uint8).numpy().tobytes()
+# The hand-written safetensors writer is shared with make_safetensors.py (same folder).
+from make_safetensors import write as write_safetensors
 
 
 def write(path, tensors):
-    header = {"__metadata__": {"source": "op_reference.py", "torch": torch.__version__}}
-    blobs = []
-    offset = 0
-    for name, t in tensors.items():
-        b = tensor_bytes(t)
-        header[name] = {"dtype": DTYPE_NAMES[t.dtype], "shape": list(t.shape), "data_offsets": [offset, offset + len(b)]}
-        offset += len(b)
-        blobs.append(b)
-    h = json.dumps(header, separators=(",", ":")).encode("utf-8")
-    h += b" " * ((8 - len(h) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)))
-        f.write(h)
-        for b in blobs:
-            f.write(b)
-
+    write_safetensors(path, tensors, {"source": "op_reference.py", "torch": torch.__version__})
 
 def main():
     if len(sys.argv) != 2:
