@@ -33,7 +33,7 @@ Console.WriteLine();
 
 // ---- C#: the sparse TopK step (the trainer's step: forward, backward, decoder-gradient projection, Adam, renormalise) ----
 var sae = new TopKSae(new TopKSaeConfig { DIn = d, NumLatents = n, K = k, AuxK = withAuxK ? 512 : 0, Init = new SaeInit { Seed = 0, GeometricMedianPreBias = false } });
-var opt = new optim.Adam(sae.parameters(), new optim.AdamOptions { lr = 1e-4, eps = 6.25e-10 });
+var opt = new optim.Adam(sae.parameters(), new optim.AdamOptions { lr = 1e-4, eps = 6.25e-10, fused = true });   // as the trainer runs it
 var x = randn(batch, d).DetachFromDisposeScope();
 using (no_grad()) sae.mse_baseline.copy_(Losses.MseBaseline(x));
 Tensor? dead = null;

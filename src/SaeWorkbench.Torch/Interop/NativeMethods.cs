@@ -342,4 +342,7 @@ internal static unsafe partial class NativeMethods
     // ---- optim ----
     [LibraryImport(Lib)] internal static partial int saewb_adam_step(IntPtr param, IntPtr grad, IntPtr expAvg, IntPtr expAvgSq, IntPtr maxExpAvgSq, long step, double lr, double beta1, double beta2, double eps, double weightDecay, int decoupled, int maximize);
     [LibraryImport(Lib)] internal static partial int saewb_clip_grad_norm_(IntPtr* grads, long n, double maxNorm, double normType, out double totalNorm);
+    [LibraryImport(Lib)] internal static partial int saewb_adam_step_fused(IntPtr param, IntPtr grad, IntPtr expAvg, IntPtr expAvgSq, long step, double lr, double beta1, double beta2, double eps, double weightDecay, int decoupled, int maximize);
+    [LibraryImport(Lib)] internal static partial int saewb_remove_parallel_rows_(IntPtr g, IntPtr w);
+    [LibraryImport(Lib)] internal static partial int saewb_normalize_rows_(IntPtr w);
 }

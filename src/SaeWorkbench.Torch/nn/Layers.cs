@@ -72,6 +72,24 @@ public static partial class torch
         public static class utils
         {
             /// <summary>
+            /// For each row n of <paramref name="grad"/> and <paramref name="weight"/> (both [N, D]): grad[n] -= (grad[n] . weight[n] /
+            /// ||weight[n]||^2) weight[n], in place on grad: the component parallel to each row removed (a unit-norm row
+            /// constraint's projected gradient). One pass per row on CPU. Returns grad.
+            /// </summary>
+            public static Tensor remove_parallel_rows_(Tensor grad, Tensor weight)
+            {
+                Interop.NativeMethods.Check(Interop.NativeMethods.saewb_remove_parallel_rows_(grad.Handle, weight.Handle));
+                return grad;
+            }
+
+            /// <summary>Scales each row of <paramref name="weight"/> ([N, D]) to unit L2 norm in place (no autograd). Returns it.</summary>
+            public static Tensor normalize_rows_(Tensor weight)
+            {
+                Interop.NativeMethods.Check(Interop.NativeMethods.saewb_normalize_rows_(weight.Handle));
+                return weight;
+            }
+
+            /// <summary>
             /// Scales the gradients of <paramref name="parameters"/> in place so their joint
             /// <paramref name="norm_type"/>-norm is at most <paramref name="max_norm"/>; returns the norm before clipping.
             /// </summary>

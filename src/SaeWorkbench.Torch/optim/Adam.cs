@@ -27,6 +27,10 @@ public static partial class torch
             public bool amsgrad { get; init; }
             /// <summary>Maximise the objective instead of minimising it.</summary>
             public bool maximize { get; init; }
+            /// <summary>One parallel pass per parameter (CPU float32/float64, no AMSGrad) instead of PyTorch's sequence of
+            /// in-place ops (about 8 passes over the weights and both moments): the same formula, results equal up to
+            /// float rounding. Off by default, so that results match torch.optim.Adam bit for bit.</summary>
+            public bool fused { get; init; }
 
             internal void Validate()
             {
@@ -101,8 +105,12 @@ public static partial class torch
                                 _state[p] = s;
                             }
                             s.Step++;
-                            N.Check(N.saewb_adam_step(p.Handle, grad.Handle, s.ExpAvg.Handle, s.ExpAvgSq.Handle, Tensor.HandleOrZero(s.MaxExpAvgSq),
-                                s.Step, lr, o.beta1, o.beta2, o.eps, o.weight_decay, _decoupled ? 1 : 0, o.maximize ? 1 : 0));
+                            if (o.fused && !o.amsgrad)
+                                N.Check(N.saewb_adam_step_fused(p.Handle, grad.Handle, s.ExpAvg.Handle, s.ExpAvgSq.Handle,
+                                    s.Step, lr, o.beta1, o.beta2, o.eps, o.weight_decay, _decoupled ? 1 : 0, o.maximize ? 1 : 0));
+                            else
+                                N.Check(N.saewb_adam_step(p.Handle, grad.Handle, s.ExpAvg.Handle, s.ExpAvgSq.Handle, Tensor.HandleOrZero(s.MaxExpAvgSq),
+                                    s.Step, lr, o.beta1, o.beta2, o.eps, o.weight_decay, _decoupled ? 1 : 0, o.maximize ? 1 : 0));
                         }
                     }
                 }

@@ -270,9 +270,7 @@ public abstract class SparseAutoencoder : nn.Module
         using var noGrad = no_grad();
         var g = W_dec_ND.grad;
         if (g is null) return;
-        var d = W_dec_ND;
-        var coef = (g * d).sum(1, keepdim: true) / d.square().sum(1, keepdim: true).clamp_min(1e-30);
-        g.sub_(coef * d);
+        nn.utils.remove_parallel_rows_(g, W_dec_ND);
     }
 
     /// <summary>After an optimiser step: rescale every decoder row to unit L2 norm.</summary>
@@ -280,7 +278,7 @@ public abstract class SparseAutoencoder : nn.Module
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        W_dec_ND.div_(W_dec_ND.norm(2, 1, keepdim: true).clamp_min(1e-30));
+        nn.utils.normalize_rows_(W_dec_ND);
     }
 
     private void CheckInput(Tensor x, string name)

@@ -5,7 +5,7 @@ namespace SaeWorkbench.Training;
 
 /// <summary>
 /// Optimiser and schedule settings of one SAE's run. Every null field takes the architecture's default
-/// (<see cref="For"/>; facts sheet §2-3): Adam throughout, no weight decay.
+/// (<see cref="For"/>; facts sheet §2-3): Adam throughout (the fused single-pass form), no weight decay.
 /// <list type="table">
 /// <item><term>topk, batchtopk</term><description>lr = 2e-4 / sqrt(n / 2^14) (the lr scaling rule (?): 1.41e-4 at n = 32k; the
 ///   paper quotes 1e-4), betas (0.9, 0.999), eps 6.25e-10, no warm-up or decay, no clipping (released code).</description></item>

@@ -40,6 +40,7 @@ public sealed class TrainingRun : IDisposable
             beta1 = Settings.Beta1!.Value,
             beta2 = Settings.Beta2!.Value,
             eps = Settings.Eps!.Value,
+            fused = true,
         });
     }
 
