@@ -4,7 +4,8 @@
 //
 //   topk_of_sum(x [B,N], bias [N] or null, k) -> values, indices [B,k]: the k largest of x + bias per row, largest
 //       first (NaN counts as largest, as at::topk), without materialising x + bias. One pass over each row with a
-//       k-element min-heap: O(N + k log k log N) per row instead of a copy, a selection and a bias pass.
+//       k-element min-heap, tested 32 values at a time (SSE2) against its minimum: about one read per value, instead of a
+//       copy, a selection and a bias pass.
 //   spmm_coo(row [M], col [M], value [M], dense [K,D], num_rows) -> [num_rows, D]: out[r] = sum over m with row[m] = r
 //       of value[m] * dense[col[m]] (sparse x dense). Entries are grouped by row with a stable counting sort, then
 //       each output row is summed in entry order by one thread: deterministic for any thread count.
@@ -13,6 +14,9 @@
 
 #include <algorithm>
 #include <cmath>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace {
 
@@ -30,6 +34,69 @@ template <typename T>
 inline bool greater(T a, T b) {
   return (std::isnan(a) && !std::isnan(b)) || a > b;
 }
+
+// True when some v = row[q] + bias[q] (q < 32) satisfies !(v <= t): it may enter the top k (NaN included).
+template <typename T>
+inline bool any_above(const T* row, const T* bias, T t) {
+  bool any = false;
+  for (int q = 0; q < 32; ++q) any |= !((bias ? row[q] + bias[q] : row[q]) <= t);
+  return any;
+}
+#if defined(__SSE2__)
+template <>
+inline bool any_above<float>(const float* row, const float* bias, float t) {
+  const __m128 tv = _mm_set1_ps(t);
+  __m128 acc = _mm_setzero_ps();
+  for (int q = 0; q < 32; q += 4) {
+    __m128 v = _mm_loadu_ps(row + q);
+    if (bias) v = _mm_add_ps(v, _mm_loadu_ps(bias + q));
+    acc = _mm_or_ps(acc, _mm_cmpnle_ps(v, tv));
+  }
+  return _mm_movemask_ps(acc) != 0;
+}
+template <>
+inline bool any_above<double>(const double* row, const double* bias, double t) {
+  const __m128d tv = _mm_set1_pd(t);
+  __m128d acc = _mm_setzero_pd();
+  for (int q = 0; q < 32; q += 2) {
+    __m128d v = _mm_loadu_pd(row + q);
+    if (bias) v = _mm_add_pd(v, _mm_loadu_pd(bias + q));
+    acc = _mm_or_pd(acc, _mm_cmpnle_pd(v, tv));
+  }
+  return _mm_movemask_pd(acc) != 0;
+}
+#endif
+
+// x . y over d elements (four partial sums: a fixed order, so the result is deterministic).
+template <typename T>
+inline T dot(const T* x, const T* y, int64_t d) {
+  T s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  int64_t j = 0;
+  for (; j + 4 <= d; j += 4) {
+    s0 += x[j] * y[j];
+    s1 += x[j + 1] * y[j + 1];
+    s2 += x[j + 2] * y[j + 2];
+    s3 += x[j + 3] * y[j + 3];
+  }
+  for (; j < d; ++j) s0 += x[j] * y[j];
+  return (s0 + s1) + (s2 + s3);
+}
+#if defined(__SSE2__)
+template <>
+inline float dot<float>(const float* x, const float* y, int64_t d) {
+  __m128 a0 = _mm_setzero_ps(), a1 = _mm_setzero_ps();
+  int64_t j = 0;
+  for (; j + 8 <= d; j += 8) {
+    a0 = _mm_add_ps(a0, _mm_mul_ps(_mm_loadu_ps(x + j), _mm_loadu_ps(y + j)));
+    a1 = _mm_add_ps(a1, _mm_mul_ps(_mm_loadu_ps(x + j + 4), _mm_loadu_ps(y + j + 4)));
+  }
+  alignas(16) float lanes[4];
+  _mm_store_ps(lanes, _mm_add_ps(a0, a1));
+  float s = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
+  for (; j < d; ++j) s += x[j] * y[j];
+  return s;
+}
+#endif
 
 }  // namespace
 
@@ -69,14 +136,23 @@ SAEWB_API int32_t saewb_topk_of_sum(saewb_tensor x_in, saewb_tensor bias_in, int
         const scalar_t* row = xp + r * n;
         for (int64_t j = 0; j < k; ++j) heap[j] = {bp ? row[j] + bp[j] : row[j], j};
         std::make_heap(heap.begin(), heap.end(), cmp);
-        for (int64_t j = k; j < n; ++j) {
+        // Blocks of 32: a vectorised test whether any value can enter the top k; after the first few blocks almost
+        // none can, so most of the row costs one read per value.
+        constexpr int64_t kBlock = 32;
+        auto offer = [&](int64_t j) {
           const scalar_t v = bp ? row[j] + bp[j] : row[j];
           if (greater(v, heap.front().first)) {
             std::pop_heap(heap.begin(), heap.end(), cmp);
             heap.back() = {v, j};
             std::push_heap(heap.begin(), heap.end(), cmp);
           }
-        }
+        };
+        int64_t j = k;
+        for (; j < n && j % kBlock != 0; ++j) offer(j);
+        for (; j + kBlock <= n; j += kBlock)
+          if (any_above<scalar_t>(row + j, bp ? bp + j : nullptr, heap.front().first))
+            for (int64_t q = 0; q < kBlock; ++q) offer(j + q);
+        for (; j < n; ++j) offer(j);
         std::sort_heap(heap.begin(), heap.end(), cmp);  // largest first (ties: lower index first)
         for (int64_t j = 0; j < k; ++j) {
           vp[r * k + j] = heap[j].first;
@@ -173,9 +249,7 @@ SAEWB_API saewb_tensor saewb_sddmm_coo(saewb_tensor row_in, saewb_tensor col_in,
       for (int64_t i = begin; i < end; ++i) {
         const scalar_t* x = ap + rp[i] * d;
         const scalar_t* y = bp + cp[i] * d;
-        scalar_t s = 0;
-        for (int64_t j = 0; j < d; ++j) s += x[j] * y[j];
-        op[i] = s;
+        op[i] = dot(x, y, d);
       }
     });
   });

@@ -81,6 +81,19 @@ public class InitTests
     }
 
     [Fact]
+    public void EncoderRescalingLeavesRunningStatisticsAlone()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(8);
+        var x = randn(128, 12);
+        using var sae = new BatchTopKSae(new BatchTopKSaeConfig { DIn = 12, NumLatents = 48, K = 4, Init = new SaeInit { Seed = 3, RescaleEncoderToMatchNorms = true } });
+        sae.InitializeFromData(x);
+        Assert.Equal(0f, sae.threshold.item<float>());
+        Assert.True(sae.Forward(x).Loss.item<double>() > 0);
+        Assert.True(sae.threshold.item<float>() > 0, "a training forward does update it");
+    }
+
+    [Fact]
     public void DecoderConstraintRemovesTheParallelGradientAndRenormalises()
     {
         using var scope = NewDisposeScope();

@@ -106,7 +106,10 @@ public abstract class SparseAutoencoder : nn.Module
         mse_baseline.copy_(Losses.MseBaseline(xn));
         if (Config.Init.RescaleEncoderToMatchNorms)
         {
+            // A training-mode forward may update running statistics (BatchTopK's threshold): keep them as they were.
+            var saved = named_buffers().Where(b => b.name is not ("norm_scale" or "mse_baseline")).Select(b => (b.buffer, copy: b.buffer.clone())).ToList();
             var output = Forward(x);
+            foreach (var (buffer, copy) in saved) buffer.copy_(copy);
             var inputNorm = (EncoderInputFor(xn)).norm(2, 1).mean();
             var reconNorm = (output.Reconstruction_BD - b_dec_D).norm(2, 1).mean();
             if (reconNorm.item<double>() > 0) W_enc_ND.mul_(inputNorm / reconNorm);
