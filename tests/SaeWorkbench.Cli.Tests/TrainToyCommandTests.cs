@@ -57,24 +57,43 @@ public class TrainToyCommandTests : IDisposable
         Assert.Contains("architecture 'topkk' is not one of", stderr2);
     }
 
+    /// <summary>Captures output and cancels (as Ctrl-C would) once a progress line has been written.</summary>
+    private sealed class CancelOnProgress(CancellationTokenSource cts, int reports) : StringWriter
+    {
+        private int _seen;
+
+        public override void WriteLine(string? value)
+        {
+            base.WriteLine(value);
+            if (value != null && value.Contains(" step ") && ++_seen >= reports) cts.Cancel();
+        }
+    }
+
+    private static async Task<(int code, string stdout)> SaeUntilProgress(int reports, params string[] args)
+    {
+        using var cts = new CancellationTokenSource();
+        var o = new CancelOnProgress(cts, reports);
+        var code = await SaeCli.RunAsync(args, o, new StringWriter(), cts.Token);
+        return (code, o.ToString());
+    }
+
     [Fact]
     public async Task CancellationStopsCleanlyAfterACheckpointAndResumeContinues()
     {
         var cfg = Config(256L * 1_000_000);
         var outDir = Path.Combine(_dir, "out");
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(3));
-        var (code, stdout, _) = await Sae(cts.Token, "train-toy", "--config", cfg, "--out", outDir);
+        var (code, stdout) = await SaeUntilProgress(2, "train-toy", "--config", cfg, "--out", outDir);
         Assert.Equal(130, code);
         Assert.Contains("checkpoints written", stdout);
         var checkpoint = Path.Combine(outDir, "topk.checkpoint.safetensors");
         Assert.True(File.Exists(checkpoint));
         var stepStopped = int.Parse(System.Text.RegularExpressions.Regex.Match(stdout, @"stopped at step (\d+)").Groups[1].Value);
-        Assert.True(stepStopped > 0);
+        Assert.True(stepStopped >= 40, stdout);
 
-        using var cts2 = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-        var (code2, stdout2, _) = await Sae(cts2.Token, "train-toy", "--config", cfg, "--out", outDir, "--resume");
+        var (code2, stdout2) = await SaeUntilProgress(1, "train-toy", "--config", cfg, "--out", outDir, "--resume");
         Assert.Equal(130, code2);
         var stepResumed = int.Parse(System.Text.RegularExpressions.Regex.Match(stdout2, @"stopped at step (\d+)").Groups[1].Value);
         Assert.True(stepResumed > stepStopped, $"resume continued from step {stepStopped} to {stepResumed}");
+        Assert.DoesNotContain("step 20/", stdout2);
     }
 }
