@@ -23,6 +23,8 @@ public class CliTests
         Assert.Matches(@"libtorch\s+\d+\.\d+", stdout);
         Assert.Contains("BLAS          openblas", stdout);
         Assert.Contains($"intra-op {Environment.ProcessorCount}", stdout);
+        var coretype = Environment.GetEnvironmentVariable("OPENBLAS_CORETYPE");
+        Assert.Equal(!string.IsNullOrEmpty(coretype), stdout.Contains("OPENBLAS_CORETYPE="));
     }
 
     [Fact]
