@@ -38,6 +38,7 @@ typedef struct {
 namespace saewb {
 
 void set_last_error(const char* message);
+const char* last_error();  // this thread's last message (runtime.cpp)
 
 inline at::Scalar to_scalar(saewb_scalar s) {
   switch (s.kind) {

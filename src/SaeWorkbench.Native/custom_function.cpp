@@ -46,19 +46,16 @@ struct CSharpFunctionNode : public torch::autograd::Node {
         delete out[i];
       }
     }
-    if (status != 0) throw std::runtime_error(saewb_last_error_message());
+    if (status != 0) throw std::runtime_error(saewb::last_error());
     return result;
   }
 
  private:
-  static std::string saewb_last_error_message();
   int64_t ctx_;
   std::string name_;
 };
 }  // namespace
 
-SAEWB_API const char* saewb_last_error();
-std::string CSharpFunctionNode::saewb_last_error_message() { return saewb_last_error(); }
 
 SAEWB_API void saewb_set_custom_function_callbacks(saewb_backward_callback backward, saewb_release_callback release) {
   g_backward = backward;

@@ -7,9 +7,10 @@
 
 namespace saewb {
 namespace {
-thread_local std::string last_error;
+thread_local std::string g_last_error;
 }
-void set_last_error(const char* message) { last_error = message ? message : "(null)"; }
+void set_last_error(const char* message) { g_last_error = message ? message : "(null)"; }
+const char* last_error() { return g_last_error.c_str(); }
 }  // namespace saewb
 
 static char* copy_string(const std::string& s) {
@@ -19,7 +20,7 @@ static char* copy_string(const std::string& s) {
 }
 
 // The message of the last failed call on this thread (valid until the next failure).
-SAEWB_API const char* saewb_last_error() { return saewb::last_error.c_str(); }
+SAEWB_API const char* saewb_last_error() { return saewb::last_error(); }
 
 SAEWB_API void saewb_free_string(char* s) { std::free(s); }
 

@@ -46,11 +46,11 @@ public sealed partial class Tensor
     /// </summary>
     public Tensor this[params TensorIndex[] indices]
     {
-        get => ApplyIndices(indices, out var advanced, out _) is var basic && advanced == null ? basic : IndexAdvanced(basic, advanced!);
+        get => ApplyIndices(indices, out var advanced) is var basic && advanced == null ? basic : IndexAdvanced(basic, advanced!);
         set
         {
             using var scope = torch.NewDisposeScope();
-            var basic = ApplyIndices(indices, out var advanced, out _);
+            var basic = ApplyIndices(indices, out var advanced);
             if (advanced == null) basic.copy_(value);
             else basic.index_put_(advanced, value);
         }
@@ -64,7 +64,7 @@ public sealed partial class Tensor
     }
 
     /// <summary>Applies integer/range/None/ellipsis subscripts as views; collects index tensors by dimension.</summary>
-    private Tensor ApplyIndices(TensorIndex[] indices, out Tensor?[]? advanced, out int dims)
+    private Tensor ApplyIndices(TensorIndex[] indices, out Tensor?[]? advanced)
     {
         var current = alias();
         var dim = 0;      // position in the current (partly indexed) view
@@ -119,7 +119,6 @@ public sealed partial class Tensor
             current = next;
         }
         advanced = adv?.ToArray();
-        dims = dim;
         return current;
     }
 }

@@ -65,7 +65,8 @@ public sealed partial class Tensor
     {
         if (split_size <= 0) throw new ArgumentOutOfRangeException(nameof(split_size), split_size, "split_size must be positive");
         var h = Handle;
-        return List((DimSize(dim) + split_size - 1) / split_size + 1, p => N.saewb_split(h, split_size, dim, (IntPtr*)p, (DimSize(dim) + split_size - 1) / split_size + 1));
+        var capacity = Math.Max(1, (DimSize(dim) + split_size - 1) / split_size);
+        return List(capacity, p => N.saewb_split(h, split_size, dim, (IntPtr*)p, capacity));
     }
 
     public unsafe Tensor[] chunk(long chunks, long dim = 0)

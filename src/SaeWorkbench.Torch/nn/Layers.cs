@@ -69,8 +69,19 @@ public static partial class torch
             public override Tensor forward(Tensor indices) => functional.embedding(indices, weight);
         }
 
-        public static class utils
+        public static partial class utils
         {
+            /// <summary>Clears the gradients of <paramref name="parameters"/>: drop them (set_to_none) or fill them with zeros.</summary>
+            public static void zero_grad(IEnumerable<Tensor> parameters, bool set_to_none = true)
+            {
+                foreach (var p in parameters)
+                {
+                    if (set_to_none) { p.grad = null; continue; }
+                    using var g = p.grad;
+                    g?.zero_();
+                }
+            }
+
             /// <summary>
             /// For each row n of <paramref name="grad"/> and <paramref name="weight"/> (both [N, D]): grad[n] -= (grad[n] . weight[n] /
             /// ||weight[n]||^2) weight[n], in place on grad: the component parallel to each row removed (a unit-norm row

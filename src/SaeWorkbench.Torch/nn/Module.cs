@@ -92,15 +92,7 @@ public static partial class torch
             public Module eval() => train(false);
 
             /// <summary>Clears every parameter's gradient (set_to_none: drop it; else fill with zeros).</summary>
-            public void zero_grad(bool set_to_none = true)
-            {
-                foreach (var p in parameters())
-                {
-                    if (set_to_none) { p.grad = null; continue; }
-                    using var g = p.grad;
-                    g?.zero_();
-                }
-            }
+            public void zero_grad(bool set_to_none = true) => utils.zero_grad(parameters(), set_to_none);
 
             /// <summary>Moves every parameter and buffer to a device (and optionally a floating dtype), in place.</summary>
             public Module to(Device device, ScalarType? dtype = null)

@@ -46,15 +46,7 @@ public static partial class torch
             public IReadOnlyList<ParamGroup> ParamGroups { get; }
 
             /// <summary>Clears the gradients of every parameter (set_to_none: drop them; else zero them).</summary>
-            public void zero_grad(bool set_to_none = true)
-            {
-                foreach (var p in ParamGroups.SelectMany(g => g.Parameters))
-                {
-                    if (set_to_none) { p.grad = null; continue; }
-                    using var g = p.grad;
-                    g?.zero_();
-                }
-            }
+            public void zero_grad(bool set_to_none = true) => nn.utils.zero_grad(ParamGroups.SelectMany(g => g.Parameters), set_to_none);
 
             /// <summary>Updates every parameter that has a gradient.</summary>
             public abstract void step();
