@@ -2,7 +2,7 @@ namespace SaeWorkbench.Models;
 
 /// <summary>
 /// What the rest of the workbench needs from a tokenizer: text to token ids and back.
-/// <see cref="BpeTokenizer"/> is the implementation (GPT-2's byte-level BPE); the synthetic corpus
+/// <c>BpeTokenizer</c> is the implementation (GPT-2's byte-level BPE); the synthetic corpus
 /// tokenizes its documents piece by piece through this interface so that every token inherits the
 /// labels of the piece it came from.
 /// </summary>
