@@ -104,15 +104,20 @@ public sealed class Gpt2 : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>
-    /// The activations at <paramref name="names"/>, without autograd. Without <paramref name="computeLogits"/> the pass
-    /// stops after the last of them (<see cref="ActivationCache.Logits_BTV"/> is then null). The cached tensors belong
-    /// to the caller's dispose scope.
+    /// The activations at <paramref name="names"/> (after any <paramref name="hooks"/> there), without autograd. Without
+    /// <paramref name="computeLogits"/> the pass stops after the last cached or hooked point
+    /// (<see cref="ActivationCache.Logits_BTV"/> is then null). The cached tensors belong to the caller's dispose scope.
     /// </summary>
     public ActivationCache RunWithCache(Tensor tokens_BT, IEnumerable<string> names, Hooks? hooks = null, bool computeLogits = false)
     {
         var points = names.Select(n => HookPoint.Parse(n, Config.NLayer)).Distinct().ToList();
         if (points.Count == 0) throw new ArgumentException("name at least one hook point to cache", nameof(names));
-        HookPoint? stop = computeLogits ? null : points.Max();
+        HookPoint? stop = null;
+        if (!computeLogits)
+        {
+            stop = points.Max();                                          // run as far as anyone needs: the last cached or hooked point
+            if (hooks?.Last is { } lastHook && lastHook.CompareTo(stop.Value) > 0) stop = lastHook;
+        }
         var cache = new Dictionary<string, Tensor>();
         using var noGrad = no_grad();
         var result = RunCore(tokens_BT, hooks, stop, (points, cache));

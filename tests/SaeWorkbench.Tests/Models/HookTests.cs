@@ -90,6 +90,9 @@ public sealed class HookTests
         Assert.Null(cached.Logits_BTV);
         Assert.True(cached["blocks.0.attn.hook_pattern"].equal(full["blocks.0.attn.hook_pattern"]));
         Assert.True(model.Logits(tokens).isnan().all().item<bool>(), "the full pass should have run the poisoned block");
+        var seen = false;   // a hook after the last cached point extends the pass to it
+        using (var c = model.RunWithCache(tokens, new[] { "hook_embed" }, new Hooks().Read("blocks.1.hook_resid_pre", _ => seen = true)))
+            Assert.True(seen && c["hook_embed"].isfinite().all().item<bool>());
 
         // The pattern is causal and sums to 1 over keys.
         var pattern = full["blocks.0.attn.hook_pattern"];
