@@ -189,44 +189,59 @@ public sealed class Gpt2 : nn.Module<Tensor, Tensor>
 
     // ---- the forward pass, written out (llm.c style); each hook point marked where TransformerLens has it ----------
 
+    // Memory: the embeddings and each block run in a dispose scope of their own, so a block's intermediates are freed
+    // when it ends (as Python frees each tensor when its last reference goes) and only the residual stream moves on to
+    // the pass's scope: a pass reuses one block's worth of memory instead of touching fresh memory for every layer.
+    // The forward only ever holds handles of its own (hooks get and give aliases, see HookRun), so it may free them.
+
     private Tensor Forward(Tensor tokens_BT, HookRun? run)
     {
         long b = tokens_BT.size(0), t = tokens_BT.size(1), d = Config.NEmbd;
-        var tok_BTD = F.embedding(tokens_BT, wte.weight);
-        if (Hook(run, HookSite.Embed, -1, ref tok_BTD)) return tok_BTD;
-        var pos_TD = wpe.weight.narrow(0, 0, t);                          // positions 0..T-1: the first T rows
-        Tensor x_BTD;
-        if (run is null) x_BTD = tok_BTD + pos_TD;
-        else
+        Tensor resid_BTD;
+        using (NewDisposeScope())
         {
-            var pos_BTD = pos_TD.unsqueeze(0).expand(b, t, d);           // a view, as TransformerLens shows it
-            if (Hook(run, HookSite.PosEmbed, -1, ref pos_BTD)) return pos_BTD;
-            x_BTD = tok_BTD + pos_BTD;
+            var tok_BTD = F.embedding(tokens_BT, wte.weight);
+            if (Hook(run, HookSite.Embed, -1, ref tok_BTD)) return run!.Result!;
+            var pos_TD = wpe.weight.narrow(0, 0, t);                      // positions 0..T-1: the first T rows
+            if (run is null) resid_BTD = ToPass(tok_BTD + pos_TD);
+            else
+            {
+                var pos_BTD = pos_TD.unsqueeze(0).expand(b, t, d);       // a view, as TransformerLens shows it
+                if (Hook(run, HookSite.PosEmbed, -1, ref pos_BTD)) return run.Result!;
+                resid_BTD = ToPass(tok_BTD + pos_BTD);
+            }
         }
         var future_TT = ones(new[] { t, t }, @bool, tokens_BT.device).triu(1);   // true where a key lies after its query
 
         for (var l = 0; l < Config.NLayer; l++)
         {
             var block = h[l];
-            if (Hook(run, HookSite.ResidPre, l, ref x_BTD)) return x_BTD;
+            using var blockScope = NewDisposeScope();
+            var x_BTD = resid_BTD;
+            if (Hook(run, HookSite.ResidPre, l, ref x_BTD)) return run!.Result!;
             var attn_BTD = CausalSelfAttention(block.attn, block.ln_1.forward(x_BTD), future_TT, l, run);
             if (run is { Done: true }) return run.Result!;
-            if (Hook(run, HookSite.AttnOut, l, ref attn_BTD)) return attn_BTD;
+            if (Hook(run, HookSite.AttnOut, l, ref attn_BTD)) return run!.Result!;
             x_BTD = x_BTD + attn_BTD;
-            if (Hook(run, HookSite.ResidMid, l, ref x_BTD)) return x_BTD;
+            if (Hook(run, HookSite.ResidMid, l, ref x_BTD)) return run!.Result!;
             var mlp_BTD = Mlp(block.mlp, block.ln_2.forward(x_BTD), l, run);
             if (run is { Done: true }) return run.Result!;
-            if (Hook(run, HookSite.MlpOut, l, ref mlp_BTD)) return mlp_BTD;
+            if (Hook(run, HookSite.MlpOut, l, ref mlp_BTD)) return run!.Result!;
             x_BTD = x_BTD + mlp_BTD;
-            if (Hook(run, HookSite.ResidPost, l, ref x_BTD)) return x_BTD;
+            if (Hook(run, HookSite.ResidPost, l, ref x_BTD)) return run!.Result!;
+            resid_BTD.Dispose();                                          // this block's input: our handle, no longer needed
+            resid_BTD = ToPass(x_BTD);
         }
-        return F.linear(ln_f.forward(x_BTD), wte.weight);                  // tied unembedding: [B, T, V]
+        return F.linear(ln_f.forward(resid_BTD), wte.weight);              // tied unembedding: [B, T, V]
     }
+
+    /// <summary>A handle on <paramref name="x"/> owned by the pass's scope (one level up from the embedding or block scope).</summary>
+    private static Tensor ToPass(Tensor x) => x.alias().MoveToOuterDisposeScope();
 
     /// <summary>
     /// Causal multi-head self-attention: q, k, v = split(c_attn(x)); per head softmax(q k^T / sqrt(d_head), keys after
     /// the query masked to -inf) @ v; heads concatenated; c_proj. Returns [B, T, D] (or, when the run stopped at a hook
-    /// inside, that activation, with <see cref="HookRun.Done"/> set).
+    /// inside, that activation, with <see cref="HookRun.Done"/> set and the result in <see cref="HookRun.Result"/>).
     /// </summary>
     private Tensor CausalSelfAttention(Gpt2Attention attn, Tensor x_BTD, Tensor future_TT, int l, HookRun? run)
     {
@@ -302,6 +317,13 @@ public sealed class Gpt2 : nn.Module<Tensor, Tensor>
         public bool Done { get; private set; }
         public Tensor? Result { get; private set; }
 
+        /// <summary>
+        /// Runs the hooks at a point on <paramref name="x"/>, caches it, and says whether the pass stops here. Called one
+        /// dispose scope below the pass's (inside the embedding or block scope). Hooks, the cache and the result get
+        /// aliases owned by the pass's scope (a hook that keeps one moves it on to its caller's scope with
+        /// <see cref="Tensor.MoveToOuterDisposeScope"/>); a replacement is adopted as an alias of our own, so the
+        /// forward never frees a tensor it did not make.
+        /// </summary>
         public bool Apply(HookSite site, int layer, ref Tensor x)
         {
             var point = new HookPoint(site, layer);
@@ -310,18 +332,18 @@ public sealed class Gpt2 : nn.Module<Tensor, Tensor>
             {
                 foreach (var fn in fns)
                 {
-                    var replacement = fn(x);
+                    var replacement = fn(ToPass(x));
                     if (replacement is null) continue;
                     if (!SameShape(replacement, x))
                         throw new InvalidOperationException($"the hook at '{point.Name}' returned a tensor of shape {replacement.ShapeString}; " +
                             $"a replacement must have the activation's shape {x.ShapeString} (or return null to leave it)");
-                    x = replacement;
+                    x = replacement.alias();
                 }
             }
-            if (_cached is not null && _cached[i]) Cache![point.Name] = x.alias();
+            if (_cached is not null && _cached[i]) Cache![point.Name] = ToPass(x);
             if (i != _stop) return false;
             Done = true;
-            Result = x;
+            Result = ToPass(x);
             return true;
         }
 

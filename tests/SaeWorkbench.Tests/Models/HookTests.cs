@@ -63,6 +63,7 @@ public sealed class HookTests
         var residA = model.RunToHook(a, "blocks.0.hook_resid_post");
         var patched = model.Logits(b, new Hooks { { "blocks.0.hook_resid_post", _ => residA } });
         Assert.True(patched.allclose(model.Logits(a), 1e-5, 1e-5));
+        Assert.False(residA.IsDisposed, "the pass must not free a tensor a hook handed it");
         Assert.False(patched.allclose(model.Logits(b), 1e-3, 1e-3));
 
         // Per head: replacing only head 1's z changes the output only through that head.
@@ -116,6 +117,14 @@ public sealed class HookTests
         var plain = model.RunToHook(tokens, "blocks.1.hook_mlp_out");
         Assert.True(second!.allclose(plain * 2, 1e-6, 1e-6), "the second hook should see the first one's replacement");
         Assert.True(kept!.equal(model.wte.weight.index_select(0, tokens.reshape(-1)).view(1, 4, 16)));
+
+        // A pass leaves nothing behind in the caller's scope but its result (intermediates are freed block by block).
+        using (var inner = NewDisposeScope())
+        {
+            model.Logits(tokens, new Hooks().Read("blocks.0.attn.hook_pattern", _ => { }));
+            model.Loss(tokens);
+            Assert.Equal(2, inner.Count);
+        }
     }
 
     [Fact]
