@@ -185,9 +185,14 @@ public readonly record struct HookPoint : IComparable<HookPoint>
 /// that replaces it for the rest of the pass: splicing an SAE reconstruction into the residual stream is
 /// <c>new Hooks { { "blocks.8.hook_resid_post", x =&gt; sae.Reconstruct(x.view(-1, d)).view(x.shape) } }</c>.
 /// Several hooks on one point run in the order added, each seeing the previous one's replacement.
-/// The activation belongs to the forward pass and is freed when it returns; to keep it, call
-/// <see cref="Tensor.MoveToOuterDisposeScope"/> on it inside the hook (it then belongs to the caller's scope), or use
-/// <see cref="Gpt2.RunWithCache"/>.
+/// <para>
+/// Lifetimes: the activation a hook receives belongs to the forward pass and is freed when the pass returns; calling
+/// <see cref="Tensor.MoveToOuterDisposeScope"/> on it inside the hook hands it to the scope <c>Run</c> was called in
+/// (or use <see cref="Gpt2.RunWithCache"/>). Tensors a hook creates belong to the scope of the block being computed
+/// (the pass frees each block's intermediates when the block ends); a returned replacement is kept as long as the pass
+/// needs it, and a hook that wants to keep a tensor it made calls <see cref="Tensor.DetachFromDisposeScope"/> (and
+/// disposes it later). The pass never frees a tensor a hook returns.
+/// </para>
 /// </summary>
 public sealed class Hooks : IEnumerable<KeyValuePair<HookPoint, Func<Tensor, Tensor?>>>
 {
