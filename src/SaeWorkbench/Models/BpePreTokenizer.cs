@@ -135,13 +135,22 @@ public static class BpePreTokenizer
                 }
             }
 
-            var cls = Unit(s[p..], out var len);
+            Cls cls;
+            int len;
+            if (b < 0x80)
+            {
+                cls = Ascii[b];
+                len = 1;
+            }
+            else cls = Unit(s[p..], out len);
 
             // ' ?\p{L}+', ' ?\p{N}+', ' ?[^\s\p{L}\p{N}]+': a space may lead a run of a non-space class.
             var q = p;
             if (b == (byte)' ' && p + 1 < n)
             {
-                var next = Unit(s[(p + 1)..], out var nextLen);
+                var b1 = s[p + 1];
+                var nextLen = 1;
+                var next = b1 < 0x80 ? Ascii[b1] : Unit(s[(p + 1)..], out nextLen);
                 if (next != Cls.Space)
                 {
                     cls = next;
@@ -155,9 +164,17 @@ public static class BpePreTokenizer
                 q += len;
                 while (q < n)
                 {
-                    var c = s[q] < 0x80 ? Ascii[s[q]] : Unit(s[q..], out len);
-                    if (c != cls) break;
-                    q += s[q] < 0x80 ? 1 : len;
+                    var c = s[q];
+                    if (c < 0x80)
+                    {
+                        if (Ascii[c] != cls) break;
+                        q++;
+                    }
+                    else
+                    {
+                        if (Unit(s[q..], out len) != cls) break;
+                        q += len;
+                    }
                 }
                 return q;
             }
@@ -168,8 +185,13 @@ public static class BpePreTokenizer
             q = p + len;
             while (q < n)
             {
-                var c = Unit(s[q..], out len);
-                if (c != Cls.Space) break;
+                var c = s[q];
+                if (c < 0x80)
+                {
+                    if (Ascii[c] != Cls.Space) break;
+                    len = 1;
+                }
+                else if (Unit(s[q..], out len) != Cls.Space) break;
                 last = q;
                 q += len;
             }
