@@ -56,6 +56,21 @@ public sealed class BpeTokenizerTests : IDisposable
     }
 
     [Fact]
+    public void Gpt2s_first_merges_give_gpt2s_ids()
+    {
+        // The first 23 lines of GPT-2's merges.txt. GPT-2's vocab.json numbers merged tokens 256 + rank, so the ids
+        // below are GPT-2's own (" the" is 262 in GPT-2).
+        var tok = HandMade(_dir, "Ġ t", "Ġ a", "h e", "i n", "r e", "o n", "Ġt he", "e r", "Ġ s", "a t", "Ġ w", "Ġ o",
+            "e n", "Ġ c", "i t", "i s", "a n", "o r", "e s", "Ġ b", "e d", "Ġ f", "in g");
+        Assert.Equal([262], tok.Encode(" the"));
+        Assert.Equal([257], tok.Encode(" a"));
+        // " sing": (i,n) rank 3 -> Ġ s in g; (Ġ,s) rank 8 -> Ġs in g; (in,g) rank 22 -> Ġs ing
+        Assert.Equal([264, 278], tok.Encode(" sing"));
+        // "There": T h e r e -> (h,e) 2 -> T he r e -> (r,e) 4 -> T he re
+        Assert.Equal([B('T'), 258, 260], tok.Encode("There"));
+    }
+
+    [Fact]
     public void All_occurrences_of_the_best_pair_merge_before_new_pairs_are_considered()
     {
         // Ranks out of causal order: 0 "aa a" -> 256 "aaa", 1 "a a" -> 257 "aa". GPT-2 merges every (a,a) first,
