@@ -50,6 +50,9 @@ public static class ActivationHarvester
             File.Delete(manifestPath);
             foreach (var f in Directory.EnumerateFiles(dir, "shard-*.safetensors")) File.Delete(f);
         }
+        // Temporary files of atomic writes that a killed process left behind.
+        foreach (var f in Directory.EnumerateFiles(dir, "shard-*.safetensors.tmp-*").Concat(Directory.EnumerateFiles(dir, "manifest.json.tmp-*")))
+            File.Delete(f);
 
         ActivationStoreManifest m;
         if (File.Exists(manifestPath))
@@ -344,7 +347,7 @@ public static class ActivationHarvester
             File = name,
             Rows = rows,
             Bytes = new FileInfo(path).Length,
-            Sha256 = ActivationStore.Sha256Of(path),
+            Crc32c = Crc32C.OfFile(path),
             FirstWindow = start.Window,
             FirstRowInWindow = start.Row,
         };

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using SaeWorkbench.Torch;
 using SaeWorkbench.Torch.Serialization;
 using static SaeWorkbench.Torch.torch;
@@ -13,7 +12,7 @@ namespace SaeWorkbench.Data;
 /// </summary>
 /// <remarks>
 /// <see cref="Open"/> reads the manifest strictly and checks that every listed shard exists with its recorded size (a
-/// truncated file is caught at once); each read checks the shard's SHA-256 (unless told not to) and its tensors' names,
+/// truncated file is caught at once); each read checks the shard's CRC-32C (unless told not to) and its tensors' names,
 /// dtypes and shapes against the manifest. Every failure is an <see cref="ActivationStoreException"/> naming the file and
 /// the fix. For training use <see cref="ToSource"/>; for evaluation, <see cref="ReadShard"/> or <see cref="ReadAll"/>.
 /// </remarks>
@@ -86,13 +85,6 @@ public sealed class ActivationStore
                 $"the file is {(info.Length < expected ? "truncated" : "not the one that was harvested")}. {Fix(index)}", path);
     }
 
-    /// <summary>SHA-256 of a file's bytes, lowercase hex.</summary>
-    internal static string Sha256Of(string path)
-    {
-        using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
-        return Convert.ToHexStringLower(SHA256.HashData(fs));
-    }
-
     /// <summary>
     /// Loads shard <paramref name="index"/> after checking its size, its checksum (when <paramref name="verifyChecksum"/>)
     /// and its tensors against the manifest. Activations stay in the storage dtype; the other three only when asked for.
@@ -106,10 +98,10 @@ public sealed class ActivationStore
         CheckFileSize(index);
         if (verifyChecksum)
         {
-            var sha = Sha256Of(path);
-            if (sha != info.Sha256)
+            var crc = Crc32C.OfFile(path);
+            if (crc != info.Crc32c)
                 throw new ActivationStoreException(
-                    $"shard '{path}' fails its SHA-256 check ({ActivationStoreManifest.FileName} records {info.Sha256}, the file hashes to {sha}): " +
+                    $"shard '{path}' fails its CRC-32C check ({ActivationStoreManifest.FileName} records {info.Crc32c}, the file has {crc}): " +
                     $"the file is corrupt. {Fix(index)}", path);
         }
 
@@ -186,7 +178,7 @@ public sealed class ActivationStore
         return new HarvestedActivations(all, cat(tokens), cat(positions), cat(windows));
     }
 
-    /// <summary>Checks every shard completely (size, SHA-256, tensor names, dtypes and shapes); throws on the first fault.</summary>
+    /// <summary>Checks every shard completely (size, CRC-32C, tensor names, dtypes and shapes); throws on the first fault.</summary>
     public void Verify()
     {
         for (var i = 0; i < ShardCount; i++)

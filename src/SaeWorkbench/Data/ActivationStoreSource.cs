@@ -22,7 +22,8 @@ public sealed record StoreReadOptions
     /// Distinct, each in [0, ShardCount).</summary>
     public IReadOnlyList<int>? Shards { get; init; }
 
-    /// <summary>Check each shard's SHA-256 when it is loaded (about 1.5 GB/s; a shard is read from the page cache twice).</summary>
+    /// <summary>Check each shard's CRC-32C when it is loaded (a few GB/s with the CPU's CRC instruction; the shard is read
+    /// twice, the second time from the page cache).</summary>
     public bool VerifyChecksums { get; init; } = true;
 
     /// <summary>Device of the returned batches (null: CPU). The shuffle buffer stays on the CPU.</summary>

@@ -66,8 +66,9 @@ public delegate Tensor ActivationFunction(Tensor tokens_BT);
 /// <remarks>
 /// Memory bound of a disk harvest (<see cref="MemoryBoundBytes"/>): one shard buffer of <see cref="TokensPerShard"/> rows
 /// (d_model values in <see cref="StorageDType"/> plus 16 bytes of token id, position and window index per row) plus one
-/// batch of activations, <see cref="BatchWindows"/> x <see cref="ContextLength"/> x d_model float32 values (and twice
-/// that transiently while rows are selected and converted), plus what the model itself allocates per batch.
+/// batch: the model's [B, T, D] output and its selected rows, two float32 copies of <see cref="BatchWindows"/> x
+/// <see cref="ContextLength"/> x d_model values (a 16-bit storage dtype adds a half copy for the conversion). What the
+/// model allocates internally per batch comes on top.
 /// </remarks>
 public sealed record HarvestConfig
 {
@@ -111,7 +112,8 @@ public sealed record HarvestConfig
 
     /// <summary>Bytes buffered by a disk harvest besides the model's own (see remarks).</summary>
     public long MemoryBoundBytes =>
-        TokensPerShard * ((long)DModel * StorageDType.ElementSize() + 16) + 2L * BatchWindows * ContextLength * DModel * sizeof(float);
+        TokensPerShard * ((long)DModel * StorageDType.ElementSize() + 16) +
+        (long)BatchWindows * ContextLength * DModel * (2 * sizeof(float) + (StorageDType == ActivationDType.Float32 ? 0 : StorageDType.ElementSize()));
 
     public void Validate()
     {

@@ -93,8 +93,8 @@ public sealed class ActivationHarvestTests : IDisposable
             var path = Path.Combine(store.Directory, $"shard-{i:D5}.safetensors");
             Assert.Equal($"shard-{i:D5}.safetensors", shards[i].GetProperty("file").GetString());
             Assert.Equal(new FileInfo(path).Length, shards[i].GetProperty("bytes").GetInt64());
-            var sha = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(path)));
-            Assert.Equal(sha, shards[i].GetProperty("sha256").GetString());
+            var crc = Crc32C.Append(0, File.ReadAllBytes(path)).ToString("x8");
+            Assert.Equal(crc, shards[i].GetProperty("crc32c").GetString());
             // 20 rows per shard = 2.5 windows: shard i starts at row 20 i = window 20 i / 8, row 20 i mod 8.
             Assert.Equal(20 * i / T, shards[i].GetProperty("first_window").GetInt64());
             Assert.Equal(20 * i % T, shards[i].GetProperty("first_row_in_window").GetInt64());
@@ -174,7 +174,8 @@ public sealed class ActivationHarvestTests : IDisposable
     }
 
     /// <summary>A harvest cancelled after any batch (with a stale uncommitted shard left behind, as by a crash between the
-    /// shard write and the manifest write) and then resumed writes byte for byte the files of an uninterrupted one.</summary>
+    /// shard write and the manifest write, and a killed write's temporary file) and then resumed writes byte for byte the
+    /// files of an uninterrupted one, and no others.</summary>
     [Theory]
     [InlineData(1, ActivationDType.Float32)]
     [InlineData(2, ActivationDType.Float16)]
@@ -198,6 +199,7 @@ public sealed class ActivationHarvestTests : IDisposable
         Assert.False(partial.IsComplete);
         Assert.InRange(partial.RowCount, 0, full.RowCount - 1);
         File.WriteAllText(Path.Combine(Dir("resumed"), ActivationStore.ShardFileName(partial.ShardCount)), "stale, uncommitted");
+        File.WriteAllText(Path.Combine(Dir("resumed"), ActivationStore.ShardFileName(partial.ShardCount) + ".tmp-0123456789abcdef"), "killed mid-write");
 
         var resumedCalls = 0;
         var store = ActivationHarvester.Harvest(Dir("resumed"), config, source, FakeModel.For(D, _ => resumedCalls++));

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using SaeWorkbench.Data;
 
@@ -65,10 +64,10 @@ public sealed class ActivationStoreValidationTests : IDisposable
         File.WriteAllBytes(Shard(1), bytes);
         var store = ActivationStore.Open(_dir);
         using (store.ReadShard(0)) { }
-        Fails(() => store.ReadShard(1), Shard(1), "SHA-256", "corrupt", Repair);
-        Fails(store.Verify, Shard(1), "SHA-256");
+        Fails(() => store.ReadShard(1), Shard(1), "CRC-32C", "corrupt", Repair);
+        Fails(store.Verify, Shard(1), "CRC-32C");
         using var source = store.ToSource(new StoreReadOptions { ShuffleSeed = null });
-        Fails(() => source.NextBatch(40), Shard(1), "SHA-256");
+        Fails(() => source.NextBatch(40), Shard(1), "CRC-32C");
         // Skipping the checksum reads what is there.
         using (store.ReadShard(1, verifyChecksum: false)) { }
     }
@@ -89,7 +88,7 @@ public sealed class ActivationStoreValidationTests : IDisposable
         }
         var m = JsonNode.Parse(File.ReadAllText(ManifestPath))!;
         m["shards"]![0]!["bytes"] = new FileInfo(Shard(0)).Length;
-        m["shards"]![0]!["sha256"] = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(Shard(0))));
+        m["shards"]![0]!["crc32c"] = Crc32C.Append(0, File.ReadAllBytes(Shard(0))).ToString("x8");
         File.WriteAllText(ManifestPath, m.ToJsonString());
     }
 
