@@ -45,7 +45,7 @@ public sealed record StoreReadOptions
 /// float32 rows in a seeded shuffled order that visits every row exactly once per epoch. Each epoch shuffles the order of
 /// the shards, then takes them <see cref="StoreReadOptions.ShuffleShards"/> at a time as a buffer whose rows are read in a
 /// random permutation; batches run across buffer and epoch boundaries. Consecutive rows of the stream (one window's
-/// tokens) are therefore spread over the buffer, as the TopK paper's training on shuffled activations needs.
+/// tokens, strongly correlated) are therefore spread over the buffer, and each batch mixes many contexts.
 /// </summary>
 /// <remarks>
 /// Every permutation is drawn from a generator seeded with a hash of (seed, epoch, buffer index), so the read position
