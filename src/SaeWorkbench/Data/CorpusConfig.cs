@@ -5,8 +5,8 @@ namespace SaeWorkbench.Data;
 /// <summary>
 /// Settings of <see cref="SyntheticCorpus"/>: the seed, document length, the mix of sentence kinds and how often the
 /// structures behind the rarer labels appear. Validated at construction of the corpus; every failure names the field,
-/// its value and the allowed range. The defaults give documents of about 13 sentences (roughly 200 pieces) and label
-/// base rates between about 0.3% and 40% (docs/synthetic-corpus.md lists them).
+/// its value and the allowed range. The defaults give documents of 9 to 30 sentences (about 230 pieces on average) and
+/// label base rates between about 0.4% and 20% of pieces (docs/synthetic-corpus.md lists them).
 /// </summary>
 public sealed record CorpusConfig
 {

@@ -458,7 +458,7 @@ internal static class CorpusGrammar
         {
             case ArithIntro.Wrote: b.Word(FrameVerb("write").Past); break;
             case ArithIntro.CheckedTheSums:
-                b.Word(NeutralVerbs.First(v => v.Base.Text == "check").Past);
+                b.Word(CheckVerb.Past);
                 b.Word(W("the"));
                 b.Word(FrameNoun("sum").Plural);
                 break;
@@ -558,7 +558,7 @@ internal static class CorpusGrammar
                 break;
             case (false, false, 1):
                 Subject(b, new CommonNp(FrameNoun("sign"), false));
-                b.Word(SayVerbs[0].Past); b.Punct(":");
+                b.Word(Say.Past); b.Punct(":");
                 break;
             case (false, true, 0):
                 b.Word(W("later")); b.Punct(",");
@@ -571,7 +571,7 @@ internal static class CorpusGrammar
                 break;
             case (false, true, 2):
                 Subject(b, new CommonNp(FrameNoun("sign"), false));
-                b.Word(W("still")); b.Word(SayVerbs[0].Past); b.Punct(":");
+                b.Word(W("still")); b.Word(Say.Past); b.Punct(":");
                 break;
             case (true, false, 0):
                 Subject(b, new CommonNp(FrameNoun("code"), false));

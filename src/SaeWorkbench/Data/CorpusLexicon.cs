@@ -182,7 +182,13 @@ internal static class CorpusLexicon
     /// <summary>Verbs that introduce speech: said, asked, ...</summary>
     public static IReadOnlyList<Verb> SayVerbs { get; } = Verbs("say/said shout whisper reply answer", -1, 0);
 
+    /// <summary>say / said (the first of <see cref="SayVerbs"/>), used by the sign frames of repeated spans.</summary>
+    public static Verb Say => SayVerbs[0];
+
     public static Verb Ask { get; } = Verbs("ask", -1, 0)[0];
+
+    /// <summary>check / checked (a shared neutral verb), used by "checked the sums".</summary>
+    public static Verb CheckVerb => NeutralVerbs.First(v => v.Base.Text == "check");
 
     public static IReadOnlyList<Word> Weekdays { get; } = Words("Monday Tuesday Wednesday Thursday Friday Saturday Sunday", NounL);
 
