@@ -61,73 +61,10 @@ namespace SaeWorkbench.Bench
             Console.WriteLine($"SaeWorkbench.Bench: C# bridge vs Python torch on the same libtorch{(o.Quick ? " (--quick: small sizes)" : "")}");
 
             // ---- environment -------------------------------------------------------------------
-            var env = new Report.EnvironmentInfo
-            {
-                Cpu = CpuModel(),
-                Cores = Environment.ProcessorCount,
-                Dotnet = RuntimeInformation.FrameworkDescription,
-                BenchBuild = BuildKind(typeof(BenchRun).Assembly),
-                BindingsBuild = BuildKind(typeof(Tensor).Assembly),
-                EnvVars = Environment.GetEnvironmentVariables().Keys.Cast<string>()
-                    .Where(k => k.StartsWith("OMP_") || k.StartsWith("OPENBLAS_") || k.StartsWith("GOMP_") || k.StartsWith("MKL_"))
-                    .OrderBy(k => k).ToDictionary(k => k, k => Environment.GetEnvironmentVariable(k) ?? ""),
-            };
-            Console.WriteLine($"  machine   {env.Cpu}, {env.Cores} cores; {env.Dotnet}");
-            Console.WriteLine($"  build     bench {env.BenchBuild}, bindings {env.BindingsBuild}");
-            if (env.BenchBuild != "Release" || env.BindingsBuild != "Release")
-                Console.WriteLine("  WARNING   a Debug (JIT-unoptimised) build: per-call overheads are not representative; use -c Release");
-            foreach (var (k, v) in env.EnvVars) Console.WriteLine($"  env       {k}={v}");
-            if (env.EnvVars.TryGetValue("OPENBLAS_CORETYPE", out var core))
-                Console.WriteLine($"  note      OPENBLAS_CORETYPE={core} forces OpenBLAS's {core} kernels on both sides (inherited by the Python worker)");
-
-            torch.set_num_threads(o.Threads);
-            var blas = torch.blas_info();
-            var cs = new Report.SideInfo
-            {
-                Name = "C#",
-                Torch = torch.version,
-                NumThreads = torch.get_num_threads(),
-                InteropThreads = torch.get_num_interop_threads(),
-                Blas = blas.Name,
-                BlasPath = blas.Path,
-                BlasConfig = blas.Config,
-                BlasThreads = OpenBlasThreads(blas),
-            };
-            Console.WriteLine($"  C#        libtorch {cs.Torch}, torch.get_num_threads() = {cs.NumThreads} (interop {cs.InteropThreads})");
-            Console.WriteLine($"  C#        torch.blas_info(): {blas.Name}  {blas.Path}  [{blas.Config}]{(cs.BlasThreads is int ct ? $", {ct} OpenBLAS threads" : "")}");
-            if (blas.IsReference)
-                throw new BenchException($"refusing to report: libtorch's GEMMs go to the reference (Netlib) BLAS ({blas.Path}), " +
-                    "about 45x slower than OpenBLAS, so every number would measure the wrong library. Run environment/setup.sh " +
-                    "(installs libopenblas0-pthread and points libblas.so.3 at it) and try again.", 2);
-            if (blas.Name == "unknown")
-                Console.WriteLine("  WARNING   the BLAS could not be identified; GEMM numbers may not be comparable to OpenBLAS's");
-
+            var env = BenchEnvironment.Describe(typeof(BenchRun).Assembly);
+            var cs = BenchEnvironment.CSharpSide(o.Threads);
             using var python = PythonWorker.Start(o.Python, o.Threads);
-            var pinfo = python.Info();
-            var pblas = pinfo["blas"]!;
-            var py = new Report.SideInfo
-            {
-                Name = "Python",
-                Torch = pinfo["torch"]!.GetValue<string>(),
-                Interpreter = $"{o.Python} (Python {pinfo["python"]!.GetValue<string>()})",
-                NumThreads = pinfo["num_threads"]!.GetValue<int>(),
-                InteropThreads = pinfo["num_interop_threads"]!.GetValue<int>(),
-                Blas = pblas["name"]!.GetValue<string>(),
-                BlasPath = pblas["path"]!.GetValue<string>(),
-                BlasConfig = pblas["config"]!.GetValue<string>(),
-                BlasThreads = pblas["threads"]?.GetValue<int>(),
-            };
-            Console.WriteLine($"  Python    {py.Interpreter}, torch {py.Torch}, torch.get_num_threads() = {py.NumThreads} (interop {py.InteropThreads})");
-            Console.WriteLine($"  Python    BLAS: {py.Blas}  {py.BlasPath}  [{py.BlasConfig}]{(py.BlasThreads is int bt ? $", {bt} OpenBLAS threads" : "")}");
-            if (py.Blas == "reference")
-                throw new BenchException($"refusing to report: the Python side's GEMMs go to the reference BLAS ({py.BlasPath}); run environment/setup.sh", 2);
-            if (py.NumThreads != cs.NumThreads)
-                throw new BenchException($"thread counts differ (C# {cs.NumThreads}, Python {py.NumThreads}); the comparison would be meaningless");
-            if (cs.BlasThreads is int cbt && py.BlasThreads is int pbt && cbt != pbt)
-                Console.WriteLine($"  WARNING   OpenBLAS thread pools differ (C# {cbt}, Python {pbt}): GEMM numbers are not comparable");
-            if (blas.Path != "" && py.BlasPath != "" && blas.Path != py.BlasPath)
-                Console.WriteLine($"  WARNING   the two sides use different BLAS files ({blas.Path} vs {py.BlasPath})");
-            Console.WriteLine($"  threads   {o.Threads} intra-op threads on both sides");
+            var py = BenchEnvironment.PythonSide(python, o.Python, cs);
 
             // ---- machine peak ------------------------------------------------------------------
             Console.WriteLine();
@@ -254,34 +191,6 @@ namespace SaeWorkbench.Bench
             foreach (var p in new[] { peak, avx2 }.Where(p => p != null).Select(p => p!).DistinctBy(p => p.Isa))
                 Console.WriteLine($"  {p.Isa}: {p.GflopsPerSecond:F1} GFLOP/s on {p.Threads} threads at once; one thread {p.SingleThreadGflopsPerSecond:F1} " +
                     $"(x{p.Threads} = {p.SingleThreadGflopsPerSecond * p.Threads:F1}) -> peak {p.PeakGflops:F1} GFLOP/s ({p.PeakSource})");
-        }
-
-        /// <summary>openblas_get_num_threads() of the OpenBLAS libtorch uses (its own pool, not libtorch's threads).</summary>
-        private static unsafe int? OpenBlasThreads(BlasInfo blas)
-        {
-            if (blas.Name != "openblas" || !NativeLibrary.TryLoad(blas.Path, out var lib)) return null;
-            try
-            {
-                return NativeLibrary.TryGetExport(lib, "openblas_get_num_threads", out var f) ? ((delegate* unmanaged<int>)f)() : null;
-            }
-            finally
-            {
-                NativeLibrary.Free(lib);
-            }
-        }
-
-        private static string BuildKind(Assembly a) =>
-            a.GetCustomAttribute<DebuggableAttribute>() is { IsJITOptimizerDisabled: true } ? "Debug" : "Release";
-
-        private static string CpuModel()
-        {
-            try
-            {
-                var line = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name"));
-                if (line != null) return line[(line.IndexOf(':') + 1)..].Trim();
-            }
-            catch (IOException) { }
-            return RuntimeInformation.ProcessArchitecture.ToString();
         }
     }
 }

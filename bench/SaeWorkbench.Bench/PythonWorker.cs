@@ -16,12 +16,16 @@ internal sealed class PythonWorker : IDisposable
 
     private PythonWorker(Process process) => _process = process;
 
-    public static string ScriptPath => Path.Combine(AppContext.BaseDirectory, "python", "bridge_bench.py");
+    /// <summary>Where the build copies a worker script (python/ next to the benchmark's assembly).</summary>
+    public static string ScriptPath(string script) => Path.Combine(AppContext.BaseDirectory, "python", script);
 
-    public static PythonWorker Start(string python, int threads)
+    /// <summary>Starts <c>python/{script} --serve</c>: bridge_bench.py, or a script that adds workloads to it and calls
+    /// its serve() (e.g. bench/SaeWorkbench.Models.Bench/python/gpt2_bench.py).</summary>
+    public static PythonWorker Start(string python, int threads, string script = "bridge_bench.py")
     {
-        if (!File.Exists(ScriptPath))
-            throw new BenchException($"{ScriptPath} is missing: it is copied to the output by the build; rebuild the benchmark");
+        var scriptPath = ScriptPath(script);
+        if (!File.Exists(scriptPath))
+            throw new BenchException($"{scriptPath} is missing: it is copied to the output by the build; rebuild the benchmark");
         var psi = new ProcessStartInfo(python)
         {
             RedirectStandardInput = true,
@@ -29,7 +33,7 @@ internal sealed class PythonWorker : IDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        psi.ArgumentList.Add(ScriptPath);
+        psi.ArgumentList.Add(scriptPath);
         psi.ArgumentList.Add("--serve");
         psi.ArgumentList.Add("--threads");
         psi.ArgumentList.Add(threads.ToString());
