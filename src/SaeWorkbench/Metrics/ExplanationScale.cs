@@ -53,8 +53,13 @@ public sealed class ExplanationScale : IDisposable
         return _sa_L.div(safe).masked_fill(_ss_L.eq(0), 0.0).to(float32).MoveToOuterDisposeScope();
     }
 
-    /// <summary>The sums of s a and s^2 per latent so far.</summary>
-    internal (double[] SimulatedTimesActual, double[] SimulatedSquared) Sums() => (_sa_L.ToArray<double>(), _ss_L.ToArray<double>());
+    /// <summary>c per latent, float32 [L], from the sums of s a and s^2 over the same tokens (0 where the sum of s^2 is 0).</summary>
+    public static Tensor FromSums(IReadOnlyList<double> sumSimulatedTimesActual, IReadOnlyList<double> sumSimulatedSquared)
+    {
+        if (sumSimulatedTimesActual.Count != sumSimulatedSquared.Count)
+            throw new ArgumentException("one sum of each kind per latent", nameof(sumSimulatedSquared));
+        return tensor(sumSimulatedTimesActual.Select((sa, l) => sumSimulatedSquared[l] == 0 ? 0f : (float)(sa / sumSimulatedSquared[l])).ToArray());
+    }
 
     /// <summary>The scale from one batch [..., L] (<see cref="Add"/> then <see cref="Scale_L"/>).</summary>
     public static Tensor Fit(Tensor simulated, Tensor actual)

@@ -52,8 +52,9 @@ internal sealed class N2gCallCounter(ILatentActivationFunction function)
 /// <summary>
 /// Evaluates the activation of one latent at the last token of many short sequences, batched: sequences of one length go
 /// into shared calls (never padded, so a position-dependent model sees each sequence exactly as written), identical
-/// sequences are evaluated once whichever latents ask for them, and each call asks for the union of the latents its length
-/// group needs, within <see cref="N2gConfig.MaxSequencesPerCall"/> and <see cref="N2gConfig.MaxActivationsPerCall"/>.
+/// sequences are evaluated once whichever latents ask for them, and the rows of a length are packed into calls in the order
+/// of the latents that need them, each call asking only for its rows' latents, within
+/// <see cref="N2gConfig.MaxSequencesPerCall"/> and <see cref="N2gConfig.MaxActivationsPerCall"/>.
 /// </summary>
 internal sealed class N2gLastTokenEvaluator(N2gCallCounter counter, N2gConfig config)
 {
@@ -85,11 +86,11 @@ internal sealed class N2gLastTokenEvaluator(N2gCallCounter counter, N2gConfig co
         }
         foreach (var (len, requests) in byLength)
         {
-            // Distinct sequences of this length, each with the requests that read it.
+            // Distinct sequences of this length, each with the requests that read it and the latents they ask for.
             var distinct = new Dictionary<int[], int>(SequenceComparer.Instance);
             var rows = new List<int[]>();
             var readers = new List<List<int>>();
-            var used = new SortedSet<int>();
+            var minCol = new List<int>();
             foreach (var r in requests)
             {
                 if (!distinct.TryGetValue(sequences[r], out var d))
@@ -97,32 +98,53 @@ internal sealed class N2gLastTokenEvaluator(N2gCallCounter counter, N2gConfig co
                     distinct[sequences[r]] = d = rows.Count;
                     rows.Add(sequences[r]);
                     readers.Add(new List<int>(1));
+                    minCol.Add(int.MaxValue);
                 }
                 readers[d].Add(r);
-                used.Add(latentOf[r]);
+                minCol[d] = Math.Min(minCol[d], latentOf[r]);
             }
-            var usedCols = used.ToArray();
-            var colIndex = new Dictionary<int, int>(usedCols.Length);
-            for (var u = 0; u < usedCols.Length; u++) colIndex[usedCols[u]] = u;
-            var ids = usedCols.Select(c => latentIds[c]).ToArray();
-            var perCall = (int)Math.Clamp(config.MaxActivationsPerCall / ((long)len * ids.Length), 1, config.MaxSequencesPerCall);
-            var flat = new long[(long)Math.Min(perCall, rows.Count) * len];
-            for (var start = 0; start < rows.Count; start += perCall)
+            // Rows ordered by the first latent that needs them, packed greedily into calls: a call asks only for the
+            // latents its own rows need, so its output [n, len, u] stays small while it serves many latents.
+            var order = Enumerable.Range(0, rows.Count).OrderBy(d => minCol[d]).ThenBy(d => d).ToArray();
+            var batch = new List<int>();
+            var union = new SortedSet<int>();
+            var extra = new List<int>();
+            foreach (var d in order)
             {
-                var n = Math.Min(perCall, rows.Count - start);
+                extra.Clear();
+                foreach (var r in readers[d]) if (!union.Contains(latentOf[r]) && !extra.Contains(latentOf[r])) extra.Add(latentOf[r]);
+                var fits = batch.Count + 1 <= config.MaxSequencesPerCall
+                    && (long)(batch.Count + 1) * len * (union.Count + extra.Count) <= config.MaxActivationsPerCall;
+                if (!fits && batch.Count > 0)
+                {
+                    Flush(batch, union, len);
+                    batch.Clear();
+                    union.Clear();
+                    extra.Clear();
+                    foreach (var r in readers[d]) if (!extra.Contains(latentOf[r])) extra.Add(latentOf[r]);
+                }
+                batch.Add(d);
+                union.UnionWith(extra);
+            }
+            if (batch.Count > 0) Flush(batch, union, len);
+
+            void Flush(List<int> batchRows, SortedSet<int> cols, int length)
+            {
+                var n = batchRows.Count;
+                var ids = cols.Select(c => latentIds[c]).ToArray();
+                var colIndex = new Dictionary<int, int>(ids.Length);
+                foreach (var c in cols) colIndex[c] = colIndex.Count;
+                var flat = new long[(long)n * length];
                 for (var i = 0; i < n; i++)
                 {
-                    var row = rows[start + i];
-                    for (var t = 0; t < len; t++) flat[(long)i * len + t] = row[t];
+                    var row = rows[batchRows[i]];
+                    for (var t = 0; t < length; t++) flat[(long)i * length + t] = row[t];
                 }
                 float[] last;
                 using (NewDisposeScope())
-                {
-                    var tokens = tensor((ReadOnlySpan<long>)flat.AsSpan(0, n * len), [n, len]);
-                    last = counter.Call(tokens, ids).select(1, len - 1).contiguous().ToArray<float>();   // [n, u]
-                }
+                    last = counter.Call(tensor(flat, [n, length]), ids).select(1, length - 1).contiguous().ToArray<float>();   // [n, u]
                 for (var i = 0; i < n; i++)
-                    foreach (var r in readers[start + i])
+                    foreach (var r in readers[batchRows[i]])
                         result[r] = last[(long)i * ids.Length + colIndex[latentOf[r]]];
             }
         }

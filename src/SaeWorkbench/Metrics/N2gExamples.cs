@@ -57,6 +57,15 @@ public sealed record N2gExampleSet(long[] LatentIds, N2gExample[][] Examples, fl
 
         var latPerCall = (int)Math.Min(nLat, Math.Max(1, config.MaxActivationsPerCall / t));
         var seqPerCall = (int)Math.Clamp(config.MaxActivationsPerCall / ((long)t * latPerCall), 1, config.MaxSequencesPerCall);
+        var buffer = new float[(long)seqPerCall * t * latPerCall];
+        var seqMax = new float[(long)seqPerCall * latPerCall];
+        var seqArg = new int[(long)seqPerCall * latPerCall];
+        static int Next(ReadOnlySpan<int> bits, int from)
+        {
+            if (from >= bits.Length) return -1;
+            var k = bits[from..].IndexOfAnyExcept(0);
+            return k < 0 ? -1 : from + k;
+        }
         for (var j0 = 0; j0 < nLat; j0 += latPerCall)
         {
             var c = Math.Min(latPerCall, nLat - j0);
@@ -64,43 +73,49 @@ public sealed record N2gExampleSet(long[] LatentIds, N2gExample[][] Examples, fl
             for (var s0 = 0; s0 < n; s0 += seqPerCall)
             {
                 var b = Math.Min(seqPerCall, n - s0);
-                using var scope = NewDisposeScope();
-                var acts_BTC = counter.Call(tokens_NT.narrow(0, s0, b).to(int64).contiguous(), ids);
+                using (NewDisposeScope())
+                {
+                    var acts_BTC = counter.Call(tokens_NT.narrow(0, s0, b).to(int64).contiguous(), ids);
+                    acts_BTC.contiguous().CopyTo<float>(buffer.AsSpan(0, b * t * c));
+                }
                 counter.Requests += b;
 
-                // Top: each sequence's maximum (at its first arg-max) competes for the latent's best TopExamples.
-                var (maxv_BC, argmax_BC) = acts_BTC.max(1);
-                var mv = maxv_BC.contiguous().ToArray<float>();
-                var am = argmax_BC.contiguous().ToArray<long>();
+                // One scan of the positive entries (latents are sparse: skip zeros 8 floats at a time). Each positive
+                // position gets a hashed key for the random draw; each (sequence, latent) keeps its maximum, at its first
+                // position, for the top draw.
+                Array.Fill(seqMax, 0f, 0, b * c);
+                for (var i = 0; i < b; i++)
+                    for (var p = 0; p < t; p++)
+                    {
+                        var row = buffer.AsSpan((i * t + p) * c, c);
+                        var bits = System.Runtime.InteropServices.MemoryMarshal.Cast<float, int>(row);
+                        for (var j = bits.IndexOfAnyExcept(0); j >= 0; j = Next(bits, j + 1))
+                        {
+                            var v = row[j];
+                            if (!(v > 0)) continue;
+                            firings[j0 + j]++;
+                            if (v > seqMax[i * c + j]) { seqMax[i * c + j] = v; seqArg[i * c + j] = p; }
+                            if (config.RandomExamples == 0) continue;
+                            var key = RandomKey(config.Seed, ids[j], s0 + i, p);
+                            var q = rnd[j0 + j];
+                            var ex = (new N2gExample(s0 + i, p, v, N2gExampleKind.Random), key);
+                            if (q.Count < config.RandomExamples) q.Enqueue(ex, ~key);          // the queue's minimum is the largest key
+                            else if (q.TryPeek(out _, out var notWorst) && ~key > notWorst) q.EnqueueDequeue(ex, ~key);
+                        }
+                    }
                 for (var i = 0; i < b; i++)
                     for (var j = 0; j < c; j++)
                     {
-                        var v = mv[i * c + j];
+                        var v = seqMax[i * c + j];
                         if (!(v > 0)) continue;
                         if (v > maxAct[j0 + j]) maxAct[j0 + j] = v;
                         if (config.TopExamples == 0) continue;
                         var q = top[j0 + j];
-                        var ex = new N2gExample(s0 + i, (int)am[i * c + j], v, N2gExampleKind.Top);
+                        var ex = new N2gExample(s0 + i, seqArg[i * c + j], v, N2gExampleKind.Top);
                         var prio = (v, -(s0 + i));             // the queue's minimum is the worst kept: least activation, then latest sequence
                         if (q.Count < config.TopExamples) q.Enqueue(ex, prio);
                         else if (q.TryPeek(out _, out var worst) && prio.CompareTo(worst) > 0) q.EnqueueDequeue(ex, prio);
                     }
-
-                // Random: every positive position gets a hashed key; the smallest keys are kept.
-                var positive = acts_BTC.gt(0);
-                var nz = positive.nonzero().ToArray<long>();          // [M, 3] row-major: (i, t, j), the order masked_select reads
-                var vals = acts_BTC.masked_select(positive).ToArray<float>();
-                for (var m = 0; m < vals.Length; m++)
-                {
-                    var (i, pos, j) = ((int)nz[3 * m], (int)nz[3 * m + 1], (int)nz[3 * m + 2]);
-                    firings[j0 + j]++;
-                    if (config.RandomExamples == 0) continue;
-                    var key = RandomKey(config.Seed, ids[j], s0 + i, pos);
-                    var q = rnd[j0 + j];
-                    var ex = (new N2gExample(s0 + i, pos, vals[m], N2gExampleKind.Random), key);
-                    if (q.Count < config.RandomExamples) q.Enqueue(ex, ~key);          // the queue's minimum is the largest key
-                    else if (q.TryPeek(out _, out var notWorst) && ~key > notWorst) q.EnqueueDequeue(ex, ~key);
-                }
             }
         }
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using SaeWorkbench.Torch;
 using static SaeWorkbench.Torch.torch;
 
@@ -53,7 +54,8 @@ public sealed record N2gScoreReport(IReadOnlyList<N2gScore> Latents, N2gCallStat
 /// (<see cref="Score"/>) and the least-squares scale of explanation reconstruction on training tokens
 /// (<see cref="FitExplanationScale"/>). Both stream the sequences through the activation function in calls bounded
 /// by <see cref="N2gConfig.MaxSequencesPerCall"/> and <see cref="N2gConfig.MaxActivationsPerCall"/>, each asking for
-/// as many latents as fit, and simulate the same batch with <see cref="N2gSimulation"/>.
+/// as many latents as fit, and simulate the same batch with <see cref="N2gSimulation"/>, keeping only the nonzero
+/// predictions (an explanation fires on few tokens), so no dense [B, T, L] simulation is formed.
 /// </summary>
 public sealed class N2gScoring
 {
@@ -78,16 +80,26 @@ public sealed class N2gScoring
         var l = explanations.Count;
         var (latentFires, explFires, both) = (new long[l], new long[l], new long[l]);
         var thresholds = explanations.Select(e => (float)(Config.FiringFractionOfMax * e.Stats.MaxActivation)).ToArray();
-        var calls = ForEachBatch(explanations, heldOutTokens_NT, (j0, acts_BTC, pred_BTC) =>
+        var calls = ForEachBatch(explanations, heldOutTokens_NT, (j0, c, acts_BTC, predicted) =>
         {
-            var c = (int)acts_BTC.size(2);
-            var thr_C = tensor(thresholds.AsSpan(j0, c).ToArray());
-            var latent = acts_BTC.gt(thr_C);
-            var expl = pred_BTC.gt(0);
-            var lf = latent.sum([0, 1], dtype: int64).ToArray<long>();
-            var ef = expl.sum([0, 1], dtype: int64).ToArray<long>();
-            var bf = latent.logical_and(expl).sum([0, 1], dtype: int64).ToArray<long>();
-            for (var j = 0; j < c; j++) { latentFires[j0 + j] += lf[j]; explFires[j0 + j] += ef[j]; both[j0 + j] += bf[j]; }
+            // Latent firings: one scan of the nonzero activations.
+            var rows = acts_BTC.Length / c;
+            for (var r = 0; r < rows; r++)
+            {
+                var row = acts_BTC.AsSpan(r * c, c);
+                var bits = MemoryMarshal.Cast<float, int>(row);
+                for (var j = NextNonzero(bits, 0); j >= 0; j = NextNonzero(bits, j + 1))
+                    if (row[j] > thresholds[j0 + j]) latentFires[j0 + j]++;
+            }
+            // Explanation firings (every prediction is > 0) and the tokens where both fire.
+            Parallel.For(0, c, j =>
+            {
+                var (positions, _) = predicted[j];
+                var bothHere = 0L;
+                foreach (var p in positions) if (acts_BTC[(long)p * c + j] > thresholds[j0 + j]) bothHere++;
+                explFires[j0 + j] += positions.Count;
+                both[j0 + j] += bothHere;
+            });
         });
         var tokens = heldOutTokens_NT.size(0) * heldOutTokens_NT.size(1);
         var scores = explanations.Select((e, j) => new N2gScore(e.LatentId, tokens, latentFires[j], explFires[j], both[j], thresholds[j])).ToList();
@@ -96,27 +108,33 @@ public sealed class N2gScoring
 
     /// <summary>
     /// The explanation-reconstruction scale E[s a] / E[s^2] of each explanation (float32 [L], in order), fitted on
-    /// <paramref name="trainTokens_NT"/> (<see cref="ExplanationScale"/>).
+    /// <paramref name="trainTokens_NT"/> (the rule of <see cref="ExplanationScale"/>; the sums run over the tokens where
+    /// the simulation s is nonzero, the only ones that contribute).
     /// </summary>
     public Tensor FitExplanationScale(IReadOnlyList<N2gExplanation> explanations, Tensor trainTokens_NT)
     {
         var l = explanations.Count;
         var (sa, ss) = (new double[l], new double[l]);
-        ForEachBatch(explanations, trainTokens_NT, (j0, acts_BTC, pred_BTC) =>
-        {
-            var c = (int)acts_BTC.size(2);
-            using var fit = new ExplanationScale(c);
-            fit.Add(pred_BTC, acts_BTC);
-            var (psa, pss) = fit.Sums();
-            for (var j = 0; j < c; j++) { sa[j0 + j] += psa[j]; ss[j0 + j] += pss[j]; }
-        });
-        var scale = sa.Select((x, j) => ss[j] == 0 ? 0f : (float)(x / ss[j])).ToArray();
-        return tensor(scale);
+        ForEachBatch(explanations, trainTokens_NT, (j0, c, acts_BTC, predicted) =>
+            Parallel.For(0, c, j =>
+            {
+                var (positions, values) = predicted[j];
+                for (var k = 0; k < positions.Count; k++)
+                {
+                    double s = values[k], a = acts_BTC[(long)positions[k] * c + j];
+                    sa[j0 + j] += s * a;
+                    ss[j0 + j] += s * s;
+                }
+            }));
+        return ExplanationScale.FromSums(sa, ss);
     }
 
-    /// <summary>Streams sequence batches x latent chunks: actual [b, T, c] and simulated [b, T, c] activations of explanations
-    /// [j0, j0 + c), inside a dispose scope per call.</summary>
-    private N2gCallStats ForEachBatch(IReadOnlyList<N2gExplanation> explanations, Tensor tokens_NT, Action<int, Tensor, Tensor> body)
+    /// <summary>
+    /// Streams sequence batches x latent chunks: for explanations [j0, j0 + c), the actual activations [b, T, c] (flat, row
+    /// major) and each explanation's nonzero predictions (flat positions b * T + t, values).
+    /// </summary>
+    private N2gCallStats ForEachBatch(IReadOnlyList<N2gExplanation> explanations, Tensor tokens_NT,
+        Action<int, int, float[], (List<int> Positions, List<float> Values)[]> body)
     {
         ArgumentNullException.ThrowIfNull(explanations);
         if (explanations.Count == 0) throw new ArgumentException("no explanations given", nameof(explanations));
@@ -128,6 +146,7 @@ public sealed class N2gScoring
         var l = ids.Length;
         var latPerCall = (int)Math.Min(l, Math.Max(1, Config.MaxActivationsPerCall / t));
         var seqPerCall = (int)Math.Clamp(Config.MaxActivationsPerCall / ((long)t * latPerCall), 1, Config.MaxSequencesPerCall);
+        var buffer = new float[(long)Math.Min(seqPerCall, n) * t * latPerCall];
         for (var s0 = 0; s0 < n; s0 += seqPerCall)
         {
             var b = Math.Min(seqPerCall, n - s0);
@@ -138,12 +157,25 @@ public sealed class N2gScoring
             for (var j0 = 0; j0 < l; j0 += latPerCall)
             {
                 var c = Math.Min(latPerCall, l - j0);
-                using var scope = NewDisposeScope();
-                var acts = counter.Call(batch, ids.AsSpan(j0, c).ToArray());
-                var pred = N2gSimulation.Predict(explanations, j0, c, index);
-                body(j0, acts, pred);
+                var acts = b * t * c == buffer.Length ? buffer : new float[b * t * c];
+                using (NewDisposeScope()) counter.Call(batch, ids.AsSpan(j0, c).ToArray()).contiguous().CopyTo<float>(acts);
+                var predicted = new (List<int>, List<float>)[c];
+                Parallel.For(0, c, j =>
+                {
+                    var (positions, values) = (new List<int>(), new List<float>());
+                    N2gSimulation.PredictNonzero(explanations[j0 + j].Trie, index, positions, values);
+                    predicted[j] = (positions, values);
+                });
+                body(j0, c, acts, predicted);
             }
         }
         return counter.Snapshot();
+    }
+
+    private static int NextNonzero(ReadOnlySpan<int> bits, int from)
+    {
+        if (from >= bits.Length) return -1;
+        var k = bits[from..].IndexOfAnyExcept(0);
+        return k < 0 ? -1 : from + k;
     }
 }

@@ -26,24 +26,32 @@ public static class N2gSimulation
     /// <summary>Predictions of explanations [start, start + count) on an indexed batch: float32 [B, T, count].</summary>
     internal static Tensor Predict(IReadOnlyList<N2gExplanation> explanations, int start, int count, TokenIndex index)
     {
-        var bt = index.Tokens.Length;
-        var out_LBT = new float[(long)count * bt];
-        Parallel.For(0, count, j => PredictOne(explanations[start + j].Trie, index, out_LBT.AsSpan(j * bt, bt)));
-        using var scope = NewDisposeScope();
-        return tensor(out_LBT, [count, index.B, index.T]).permute(1, 2, 0).contiguous().MoveToOuterDisposeScope();
+        var out_BTL = new float[(long)index.Tokens.Length * count];
+        Parallel.For(0, count, j =>
+        {
+            var (positions, values) = (new List<int>(), new List<float>());
+            PredictNonzero(explanations[start + j].Trie, index, positions, values);
+            for (var k = 0; k < positions.Count; k++) out_BTL[(long)positions[k] * count + j] = values[k];
+        });
+        return tensor(out_BTL, [index.B, index.T, count]);
     }
 
-    private static void PredictOne(N2gTrie trie, TokenIndex index, Span<float> out_BT)
+    /// <summary>The positions (flat b * T + t, ascending within each token) and values where <paramref name="trie"/> predicts &gt; 0.</summary>
+    internal static void PredictNonzero(N2gTrie trie, TokenIndex index, List<int> positions, List<float> values)
     {
         var t = index.T;
+        void At(int p)
+        {
+            var v = trie.PredictAt(index.Tokens.AsSpan(p - p % t, t), p % t);
+            if (v > 0) { positions.Add(p); values.Add(v); }
+        }
         if (trie.RootHasWildcard)
         {
-            for (var p = 0; p < out_BT.Length; p++) out_BT[p] = trie.PredictAt(index.Tokens.AsSpan(p - p % t, t), p % t);
+            for (var p = 0; p < index.Tokens.Length; p++) At(p);
             return;
         }
         foreach (var tok in trie.RootTokens)
-            foreach (var p in index.PositionsOf(tok))
-                out_BT[p] = trie.PredictAt(index.Tokens.AsSpan(p - p % t, t), p % t);
+            foreach (var p in index.PositionsOf(tok)) At(p);
     }
 
     /// <summary>A batch of sequences, flat [B * T], with the positions of each token id.</summary>

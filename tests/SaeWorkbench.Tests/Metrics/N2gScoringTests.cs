@@ -130,4 +130,15 @@ public sealed class N2gScoringTests
         Assert.Equal((ab + xab) / (double)ab, scale[0], 5);
         Assert.Equal(1.0, scale[1], 6);                  // latent 0 equals its simulation on the training tokens
     }
+
+    [Fact]
+    public void The_streamed_sparse_scale_equals_the_dense_fit_of_the_simulation()
+    {
+        var explanations = Explained.Value.Explanations;
+        var f = new HandBuiltLatents(Latents);
+        var tokens = N2gTestData.ToTensor(Train);
+        var sparse = new N2gScoring(f, Config with { MaxSequencesPerCall = 13 }).FitExplanationScale(explanations, tokens).ToArray<float>();
+        var dense = ExplanationScale.Fit(N2gSimulation.Predict(explanations, tokens), f.Activations(tokens, [0, 1, 2, 3])).ToArray<float>();
+        for (var l = 0; l < 4; l++) Assert.Equal(dense[l], sparse[l], 5);
+    }
 }
