@@ -83,14 +83,16 @@ internal static class N2gBenchmark
         var fnAlone = FnDelta();
 
         Console.WriteLine($"{"phase",-34} {"time s",8} {"in fn s",8} {"calls",7} {"sequences",10} {"tokens",10} | per latent: {"calls",6} {"seqs",6} {"tokens",7} {"ms",6}");
-        void Row(string name, double seconds, double fnSeconds, N2gCallStats c, int latents) =>
-            Console.WriteLine($"{name,-34} {seconds,8:F2} {fnSeconds,8:F2} {c.Calls,7} {c.Sequences,10} {c.Tokens,10} |             "
+        void Row(string name, double seconds, double fnSeconds, N2gCallStats? c, int latents) =>
+            Console.WriteLine(c is null
+                ? $"{name,-34} {seconds,8:F2} {fnSeconds,8:F2} {"-",7} {"-",10} {"-",10} |             {"-",6} {"-",6} {"-",7} {1e3 * seconds / latents,6:F2}"
+                : $"{name,-34} {seconds,8:F2} {fnSeconds,8:F2} {c.Calls,7} {c.Sequences,10} {c.Tokens,10} |             "
                 + $"{(double)c.Calls / latents,6:F2} {(double)c.Sequences / latents,6:F1} {(double)c.Tokens / latents,7:F1} {1e3 * seconds / latents,6:F2}");
         Row("harvest (one pass, all latents)", harvestSeconds, fnHarvest, set.Calls, numLatents);
         Row("explain, batched across latents", result.ExplainTime.TotalSeconds, fnExplain, result.ExplainCalls, numLatents);
         Row($"explain, one latent at a time ({subset})", aloneSeconds, fnAlone, alone, subset);
         Row("score on held-out tokens", scores.Time.TotalSeconds, fnScore, scores.Calls, numLatents);
-        Row("explanation scale on training", scaleSeconds, fnScale, scores.Calls with { Calls = 0, Sequences = 0, Tokens = 0, Requests = 0 }, numLatents);
+        Row("explanation scale (training pass)", scaleSeconds, fnScale, null, numLatents);
         Console.WriteLine($"(\"in fn\": time inside the synthetic activation function; the rest is N2G's own work)");
         Console.WriteLine();
         var total = harvestSeconds + result.ExplainTime.TotalSeconds;

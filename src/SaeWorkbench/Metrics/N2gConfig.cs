@@ -74,7 +74,7 @@ public sealed record N2gConfig
     /// <summary>Most sequences in one call of the activation function, >= 1 (bounds the language model's batch).</summary>
     public int MaxSequencesPerCall { get; init; } = 512;
 
-    /// <summary>Most elements B * T * L of one call's output, >= 1 (bounds its memory: 2^24 floats = 64 MiB). A call holds at
+    /// <summary>Most elements B * T * L of one call's output, in [1, 2^30] (bounds its memory: 2^24 floats = 64 MiB). A call holds at
     /// least one sequence whatever this says, so a call of one sequence may exceed it.</summary>
     public long MaxActivationsPerCall { get; init; } = 1L << 24;
 
@@ -92,6 +92,6 @@ public sealed record N2gConfig
         ConfigCheck.Require(FiringFractionOfMax >= 0 && FiringFractionOfMax < 1, owner, nameof(FiringFractionOfMax), FiringFractionOfMax, "in [0, 1)");
         ConfigCheck.Positive(LatentsPerChunk, owner, nameof(LatentsPerChunk));
         ConfigCheck.Positive(MaxSequencesPerCall, owner, nameof(MaxSequencesPerCall));
-        ConfigCheck.Positive(MaxActivationsPerCall, owner, nameof(MaxActivationsPerCall));
+        ConfigCheck.Require(MaxActivationsPerCall >= 1 && MaxActivationsPerCall <= 1L << 30, owner, nameof(MaxActivationsPerCall), MaxActivationsPerCall, "in [1, 2^30]");
     }
 }

@@ -57,9 +57,10 @@ public sealed record N2gExampleSet(long[] LatentIds, N2gExample[][] Examples, fl
 
         var latPerCall = (int)Math.Min(nLat, Math.Max(1, config.MaxActivationsPerCall / t));
         var seqPerCall = (int)Math.Clamp(config.MaxActivationsPerCall / ((long)t * latPerCall), 1, config.MaxSequencesPerCall);
-        var buffer = new float[(long)seqPerCall * t * latPerCall];
-        var seqMax = new float[(long)seqPerCall * latPerCall];
-        var seqArg = new int[(long)seqPerCall * latPerCall];
+        var rowsPerCall = Math.Min(seqPerCall, n);
+        var buffer = new float[(long)rowsPerCall * t * latPerCall];
+        var seqMax = new float[(long)rowsPerCall * latPerCall];
+        var seqArg = new int[(long)rowsPerCall * latPerCall];
         static int Next(ReadOnlySpan<int> bits, int from)
         {
             if (from >= bits.Length) return -1;

@@ -25,7 +25,11 @@ namespace SaeWorkbench.Metrics;
 /// search costs the minimal suffix lengths, not all lengths. Anchor and saliency sequences of the whole chunk follow in one
 /// batch grouped by length. Sequences are never padded (a suffix's activation must not depend on padding, and a model with
 /// absolute positions such as GPT-2 sees them exactly as written); identical sequences are evaluated once for all the
-/// latents that need them (<see cref="N2gCallStats.Requests"/> against <see cref="N2gCallStats.Sequences"/>).
+/// latents that need them (<see cref="N2gCallStats.Requests"/> against <see cref="N2gCallStats.Sequences"/>), and the rows
+/// of one length are packed into calls in latent order, each call asking only for the latents its rows need. A language
+/// model then runs one forward pass per call whatever the number of latents it serves: with 20 + 20 examples and context
+/// 64, about 0.1 calls and 130 tokens per latent (bench/SaeWorkbench.Metrics.Bench), against about 4 calls and 210 tokens
+/// per latent one latent at a time.
 /// </remarks>
 public sealed class N2gExplainer
 {
