@@ -91,8 +91,8 @@ public class ToyTests(ITestOutputHelper output)
         }
         var (gtRelu, mRelu) = SuperpositionData.ShrinkageRatio(zRelu, c, relu.W_dec_ND, data.Features_FD);
         var (gtTopK, mTopK) = SuperpositionData.ShrinkageRatio(zTopK, c, topk.W_dec_ND, data.Features_FD);
-        var refRelu = Refinement.Ratio(relu, x);
-        var refTopK = Refinement.Ratio(topk, x);
+        var refRelu = Refinement.Evaluate(relu, x).MagnitudeRatio;
+        var refTopK = Refinement.Evaluate(topk, x).MagnitudeRatio;
         output.WriteLine($"L0: ReLU {l0Relu:F2}, TopK {l0TopK:F2} (k = {k})");
         output.WriteLine($"latent / ground-truth magnitude: ReLU {gtRelu:F3} ({mRelu} features matched), TopK {gtTopK:F3} ({mTopK} matched)");
         output.WriteLine($"refined / encoder magnitude on the encoder's support: ReLU {refRelu:F3}, TopK {refTopK:F3}");
