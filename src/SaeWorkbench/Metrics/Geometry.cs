@@ -63,7 +63,9 @@ public static class Geometry
 {
     /// <summary>For each row i of <paramref name="directions_ND"/>, max over j != i of cos(row i, row j): [N]. Computed
     /// <paramref name="chunkRows"/> rows at a time ([chunk, N] cosines in memory), so N = 32768 needs no [N, N] matrix.
-    /// <paramref name="dtype"/>: the GEMM precision (float32 by default: cosines to about 1e-6). A zero row has cosine 0.</summary>
+    /// <paramref name="dtype"/>: the GEMM precision (float32 by default: cosines to about 1e-6). A zero row has cosine 0.
+    /// Cost: the N x N x D GEMM, 2 N^2 D flops (1.65 TFLOP for N = 32768, D = 768: measured 29 s per call on the 2-core
+    /// machine kind under load, against a floor of about 9 s at its 180 GFLOP/s).</summary>
     public static double[] MaxCosineSimilarity(Tensor directions_ND, long chunkRows = 1024, ScalarType dtype = ScalarType.Float32)
     {
         if (directions_ND.dim() != 2 || directions_ND.size(0) < 2)
