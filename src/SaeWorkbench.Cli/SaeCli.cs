@@ -18,6 +18,7 @@ public static class SaeCli
         root.Add(InfoCommand.Create(stdout));
         root.Add(NotebooksCommand.Create(stdout, stderr));
         root.Add(TrainToyCommand.Create(stdout, stderr));
+        root.Add(TrainLmCommand.Create(stdout, stderr));
         return root;
     }
 

@@ -1,3 +1,4 @@
+using SaeWorkbench.Metrics;
 using SaeWorkbench.Saes;
 using SaeWorkbench.Toys;
 using SaeWorkbench.Training;
@@ -46,8 +47,8 @@ public class ToyTests(ITestOutputHelper output)
         using var r2 = new TrainingRun("jumprelu", jump, quick);
         var result = new Trainer(Training(1500), data, new[] { r1, r2 }).Train();
         Print(result);
-        var mmcsTopK = SuperpositionData.Mmcs(topk.W_dec_ND, data.Features_FD);
-        var mmcsJump = SuperpositionData.Mmcs(jump.W_dec_ND, data.Features_FD);
+        var mmcsTopK = Geometry.Mmcs(topk.W_dec_ND, data.Features_FD);
+        var mmcsJump = Geometry.Mmcs(jump.W_dec_ND, data.Features_FD);
         using var scope = NewDisposeScope();
         var (x, _) = data.Sample(2048);
         double l0TopK, l0Jump;
@@ -90,8 +91,8 @@ public class ToyTests(ITestOutputHelper output)
         }
         var (gtRelu, mRelu) = SuperpositionData.ShrinkageRatio(zRelu, c, relu.W_dec_ND, data.Features_FD);
         var (gtTopK, mTopK) = SuperpositionData.ShrinkageRatio(zTopK, c, topk.W_dec_ND, data.Features_FD);
-        var refRelu = Refinement.Ratio(relu, x);
-        var refTopK = Refinement.Ratio(topk, x);
+        var refRelu = Refinement.Evaluate(relu, x).MagnitudeRatio;
+        var refTopK = Refinement.Evaluate(topk, x).MagnitudeRatio;
         output.WriteLine($"L0: ReLU {l0Relu:F2}, TopK {l0TopK:F2} (k = {k})");
         output.WriteLine($"latent / ground-truth magnitude: ReLU {gtRelu:F3} ({mRelu} features matched), TopK {gtTopK:F3} ({mTopK} matched)");
         output.WriteLine($"refined / encoder magnitude on the encoder's support: ReLU {refRelu:F3}, TopK {refTopK:F3}");
@@ -123,7 +124,7 @@ public class ToyTests(ITestOutputHelper output)
             using var run = new TrainingRun($"auxk{auxK}", sae, new OptimizerSettings { LearningRate = 1e-3 });
             var result = new Trainer(Training(700), data, new[] { run }).Train();
             Print(result);
-            dead[run.Name] = (run.Tracker.DeadCount(), SuperpositionData.Mmcs(sae.W_dec_ND, data.Features_FD));
+            dead[run.Name] = (run.Tracker.DeadCount(), Geometry.Mmcs(sae.W_dec_ND, data.Features_FD));
         }
         var (without, with) = (dead["auxk0"], dead["auxk32"]);
         output.WriteLine($"dead latents of 256 after 700 steps: without AuxK {without.dead} (MMCS {without.mmcs:F3}), with AuxK (k_aux 32) {with.dead} (MMCS {with.mmcs:F3})");

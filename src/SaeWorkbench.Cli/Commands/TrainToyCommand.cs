@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using SaeWorkbench.Metrics;
 using SaeWorkbench.Saes;
 using SaeWorkbench.Toys;
 using SaeWorkbench.Training;
@@ -95,7 +96,7 @@ public static class TrainToyCommand
             foreach (var run in trainer.Runs)
             {
                 var r = result[run.Name];
-                var mmcs = SuperpositionData.Mmcs(run.Sae.W_dec_ND, data.Features_FD);
+                var mmcs = Geometry.Mmcs(run.Sae.W_dec_ND, data.Features_FD);
                 var losses = string.Join(" ", r.FinalLosses.Select(kv => $"{kv.Key} {kv.Value.ToString("G4", CultureInfo.InvariantCulture)}"));
                 stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"{run.Name,-16} {r.Steps,8} {r.DeadFraction * 100,7:F1} {mmcs,6:F3}  {losses}{(r.Diverged ? "  STOPPED: " + r.Message : "")}"));

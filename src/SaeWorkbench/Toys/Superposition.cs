@@ -1,3 +1,4 @@
+using SaeWorkbench.Metrics;
 using SaeWorkbench.Saes;
 using SaeWorkbench.Training;
 using SaeWorkbench.Torch;
@@ -53,7 +54,7 @@ public sealed record SuperpositionConfig
 /// superposition"): F unit-norm directions in d dimensions (F > d), each sample x = sum_i c_i f_i with feature i active
 /// independently with probability MeanActive / F and c_i ~ U[min, max] when active; optionally correlated pairs.
 /// The directions (<see cref="Features_FD"/>) and each batch's coefficients are exposed for scoring:
-/// <see cref="Mmcs"/> (mean max cosine similarity) and <see cref="ShrinkageRatio"/>. Implements
+/// <see cref="Geometry.Mmcs"/> (mean max cosine similarity) and <see cref="ShrinkageRatio"/>. Implements
 /// <see cref="IActivationSource"/>: the sample stream is one seeded generator whose state a checkpoint saves.
 /// </summary>
 public sealed class SuperpositionData : IActivationSource, IDisposable
@@ -112,32 +113,6 @@ public sealed class SuperpositionData : IActivationSource, IDisposable
     }
 
     /// <summary>
-    /// MMCS: the mean over true directions of the best cosine similarity to any decoder row (facts sheet §6).
-    /// <paramref name="decoder_ND"/> [N, D] one direction per latent; <paramref name="truth_FD"/> [F, D].
-    /// </summary>
-    public static double Mmcs(Tensor decoder_ND, Tensor truth_FD)
-    {
-        using var scope = NewDisposeScope();
-        using var noGrad = no_grad();
-        var d = decoder_ND.to(float64);
-        var t = truth_FD.to(float64);
-        var cos = (t / t.norm(2, 1, keepdim: true)).mm((d / d.norm(2, 1, keepdim: true).clamp_min(1e-30)).t());  // [F, N]
-        return cos.max(1).values.mean().item<double>();
-    }
-
-    /// <summary>For each true direction, the decoder row with the highest cosine similarity and that similarity: ([F] int64, [F] float64).</summary>
-    public static (Tensor latent_F, Tensor cosine_F) BestMatches(Tensor decoder_ND, Tensor truth_FD)
-    {
-        using var scope = NewDisposeScope();
-        using var noGrad = no_grad();
-        var d = decoder_ND.to(float64);
-        var t = truth_FD.to(float64);
-        var cos = (t / t.norm(2, 1, keepdim: true)).mm((d / d.norm(2, 1, keepdim: true).clamp_min(1e-30)).t());
-        var (v, i) = cos.max(1);
-        return (i.MoveToOuterDisposeScope(), v.MoveToOuterDisposeScope());
-    }
-
-    /// <summary>
     /// Activation shrinkage against the ground truth: over true features whose best-matching latent has cosine at least
     /// <paramref name="minCosine"/>, and over the samples where both the feature and its latent are active,
     /// sum(latent value * ||decoder row||) / sum(true coefficient). Below 1: the encoder shrinks magnitudes (ReLU + L1);
@@ -147,7 +122,7 @@ public sealed class SuperpositionData : IActivationSource, IDisposable
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var (latent, cosine) = BestMatches(decoder_ND, truth_FD);
+        var (latent, cosine) = Geometry.BestMatches(decoder_ND, truth_FD);
         var keep = cosine.ge(minCosine).nonzero().reshape(-1);                           // [F']
         var matched = keep.numel();
         if (matched == 0) return (double.NaN, 0);
