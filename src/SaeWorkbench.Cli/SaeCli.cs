@@ -19,6 +19,7 @@ public static class SaeCli
         root.Add(NotebooksCommand.Create(stdout, stderr));
         root.Add(TrainToyCommand.Create(stdout, stderr));
         root.Add(TrainLmCommand.Create(stdout, stderr));
+        root.Add(ReproduceCommand.Create(stdout, stderr));
         return root;
     }
 
