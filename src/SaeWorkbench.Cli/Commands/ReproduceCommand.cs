@@ -40,15 +40,22 @@ public static class ReproduceCommand
     public static int Run(string outDir, string? modelDir, string? hook, bool quick, string? configPath, int? threads, TextWriter stdout, TextWriter stderr,
         CancellationToken ct)
     {
-        if (threads is { } t)
+        if (threads is not { } t) return Run(outDir, modelDir, hook, quick, configPath, stdout, stderr, ct);
+        if (t < 1 || t > 1024)
         {
-            if (t < 1 || t > 1024)
-            {
-                stderr.WriteLine($"error: --threads = {t} is out of range: must be in [1, 1024]");
-                return 2;
-            }
-            Torch.torch.set_num_threads(t);
+            stderr.WriteLine($"error: --threads = {t} is out of range: must be in [1, 1024]");
+            return 2;
         }
+        // The thread count is process-wide: put it back for whatever runs next in this process.
+        var before = Torch.torch.get_num_threads();
+        Torch.torch.set_num_threads(t);
+        try { return Run(outDir, modelDir, hook, quick, configPath, stdout, stderr, ct); }
+        finally { Torch.torch.set_num_threads(before); }
+    }
+
+    private static int Run(string outDir, string? modelDir, string? hook, bool quick, string? configPath, TextWriter stdout, TextWriter stderr,
+        CancellationToken ct)
+    {
         ReproduceConfig cfg;
         try
         {

@@ -97,7 +97,10 @@ public static partial class ReportBuilder
         sb.Append(Measured(Inv($"{tr.Runs.Count} SAEs trained from one pass of {tr.TokensPerRun:N0} tokens ({tr.StepsPerRun:N0} steps of {tr.BatchSize:N0}) in {Duration(tr.Seconds)} ({tr.TokensPerSecond:N0} tokens/s for all runs together). ") +
             Inv($"At n = {a.NumLatents:N0} latents and L0 near {a.MainK}, the normalized MSE on the test tokens is: {matchedText}. ") +
             (best.Count > 0 ? Inv($"Lowest: <b>{E(Label(best[0].Family))}</b>. ") : "") +
-            Inv($"The runs are short ({tr.StepsPerRun:N0} steps), so penalty-based SAEs, whose L0 settles slowly under their lambda warm-up, may sit away from the target L0; the figure shows every run of the width, which is the frontier the paper compares.")));
+            Inv($"The runs are short ({tr.StepsPerRun:N0} steps), so the penalty-based SAEs, whose L0 settles slowly under their lambda warm-up, may sit away from the target L0; the figure shows every run of the width, the frontier the paper compares. ") +
+            (tr.Runs.Any(x => x.Family == "jumprelu")
+                ? Inv($"JumpReLU's thresholds start at θ = {N(r.Config.JumpReluInitialThreshold, "G3")} and, learned as log θ at learning rate {N(r.Config.LearningRate, "G3")}, move by at most a factor of about {Math.Exp((r.Config.LearningRate ?? 1e-3) * tr.StepsPerRun):F1} in these steps, so its L0 reflects that start more than λ (the paper's runs are orders of magnitude longer).")
+                : "")));
 
         var fig = Figure.Subplots(1, 2, ["normalized MSE vs L0 (test tokens)", "downstream delta loss vs L0"]);
         fig.Layout.Height = 430;

@@ -27,14 +27,14 @@ public sealed record ReproduceConfig
 
     /// <summary>Activations harvested for SAE training, from the corpus's validation split (the language model trained on
     /// the train split), rounded down to whole windows; >= ContextLength.</summary>
-    public long HarvestTokens { get; init; } = 1L << 20;
+    public long HarvestTokens { get; init; } = 1L << 19;
 
     /// <summary>Held-out windows of the corpus's test split on which every metric is measured, >= 2.</summary>
-    public int TestWindows { get; init; } = 256;
+    public int TestWindows { get; init; } = 128;
 
     /// <summary>Of the test windows, how many the downstream-loss metrics splice into (each run costs four forward passes
     /// over them), in [1, TestWindows].</summary>
-    public int DownstreamWindows { get; init; } = 128;
+    public int DownstreamWindows { get; init; } = 64;
 
     /// <summary>Drop position 0 of every window from the harvested activations (its residual stream is an outlier: the
     /// first position is an attention sink). Off by default: the TopK paper's per-token normalisation makes the norm
@@ -44,11 +44,11 @@ public sealed record ReproduceConfig
     // ---- SAE training ------------------------------------------------------------------------------------
 
     /// <summary>Tokens (activation vectors) per optimiser step, >= 1.</summary>
-    public long BatchSize { get; init; } = 4096;
+    public long BatchSize { get; init; } = 2048;
 
     /// <summary>Tokens every SAE trains on, >= BatchSize; above <see cref="HarvestTokens"/> the activations are reused in
     /// a fresh random order each pass.</summary>
-    public long TrainingTokens { get; init; } = 1L << 20;
+    public long TrainingTokens { get; init; } = 1L << 19;
 
     /// <summary>Input normalisation of every SAE (the same for all, so their errors are measured in one space). Default:
     /// the TopK paper's, subtract the mean over d_model and scale each token to unit norm.</summary>
@@ -72,29 +72,34 @@ public sealed record ReproduceConfig
     public IReadOnlyList<long> MultiTopKKs { get; init; } = [16];
 
     /// <summary>BatchTopK is trained at these k (each in <see cref="Ks"/>).</summary>
-    public IReadOnlyList<long> BatchTopKKs { get; init; } = [8, 16, 32];
+    public IReadOnlyList<long> BatchTopKKs { get; init; } = [16];
 
-    /// <summary>ReLU SAE L1 coefficients lambda (a sweep gives its L0-MSE frontier), each > 0.</summary>
-    public IReadOnlyList<double> ReluL1Coefficients { get; init; } = [0.01, 0.03, 0.1];
+    /// <summary>ReLU SAE L1 coefficients lambda (a sweep gives its L0-MSE frontier), each > 0. The defaults bracket L0 = 16
+    /// at n = 1024 on the stand-in model (L0 44 and 13), as do the JumpReLU and Gated defaults.</summary>
+    public IReadOnlyList<double> ReluL1Coefficients { get; init; } = [0.03, 0.1];
 
     /// <summary>JumpReLU SAE L0 coefficients lambda, each > 0.</summary>
-    public IReadOnlyList<double> JumpReluL0Coefficients { get; init; } = [3e-4, 1e-3, 3e-3];
+    public IReadOnlyList<double> JumpReluL0Coefficients { get; init; } = [3e-3, 3e-2];
 
     /// <summary>JumpReLU's threshold theta at initialisation, > 0. Gemma Scope starts at 0.001 and trains for far longer than
-    /// these runs: the thresholds learn as log theta at the learning rate, about one unit of log theta per thousand steps,
-    /// so a short run must start near the scale of the normalised pre-activations (about 1/sqrt(d_model) here).</summary>
-    public double JumpReluInitialThreshold { get; init; } = 0.001;
+    /// these runs: the thresholds learn as log theta, which Adam moves by about the learning rate per step (0.5 in log
+    /// over 256 steps at 2e-3), so in a short run theta stays within a factor of about 1.6 of where it starts and sets L0
+    /// more than lambda does. The default starts it near the scale of the normalised pre-activations (1/sqrt(d_model) =
+    /// 0.09 for d_model 128); 0.001 leaves every latent active for the whole run.</summary>
+    public double JumpReluInitialThreshold { get; init; } = 0.05;
 
     /// <summary>JumpReLU's bandwidth epsilon of the rectangle kernel, > 0 (paper: 0.001 for inputs of unit mean squared
     /// norm, which the per-token unit norm also gives).</summary>
     public double JumpReluBandwidth { get; init; } = 0.001;
 
     /// <summary>Gated SAE L1 coefficients lambda, each > 0.</summary>
-    public IReadOnlyList<double> GatedL1Coefficients { get; init; } = [0.01, 0.03, 0.1];
+    public IReadOnlyList<double> GatedL1Coefficients { get; init; } = [0.1, 0.3];
 
-    /// <summary>Learning rate of every run; null: the TopK paper's rule 2e-4 / sqrt(n / 2^14) at each run's width, for
-    /// every architecture (so runs of one width share it). > 0.</summary>
-    public double? LearningRate { get; init; }
+    /// <summary>Learning rate of every run, > 0; null: the TopK paper's rule 2e-4 / sqrt(n / 2^14) at each run's width
+    /// (1.1e-3 at n = 512, 5.7e-4 at 2048). The rule is for runs that go to convergence; in these runs of a few hundred
+    /// steps it leaves the wider SAEs the least trained, so the default is one larger rate for every run (measured on the
+    /// stand-in model: lower normalized MSE at every width and architecture than the rule gave).</summary>
+    public double? LearningRate { get; init; } = 2e-3;
 
     /// <summary>Fraction of the steps over which JumpReLU and Gated warm their learning rate up (Gemma Scope: a cosine
     /// warm-up from 0.1 lr over 1,000 of its steps), in [0, 1].</summary>
@@ -106,7 +111,7 @@ public sealed record ReproduceConfig
 
     /// <summary>A latent is dead when it has not fired in this many training tokens (TopK paper: 10M of its much longer
     /// runs); AuxK revives dead latents, so the window must be well below <see cref="TrainingTokens"/>. In [1, TrainingTokens].</summary>
-    public long DeadWindowTokens { get; init; } = 1L << 18;
+    public long DeadWindowTokens { get; init; } = 1L << 17;
 
     /// <summary>Seed of every SAE's initialisation (run i uses Seed + i), of the shuffled reading order and of the samples
     /// the metrics draw.</summary>
@@ -138,21 +143,23 @@ public sealed record ReproduceConfig
     public int N2gRandomExamples { get; init; } = 20;
 
     /// <summary>Token positions sampled for the sparsity of ablation effects, per SAE, >= 1.</summary>
-    public int AblationSites { get; init; } = 32;
+    public int AblationSites { get; init; } = 16;
 
     /// <summary>Positions whose logits the ablation effects are recorded at (the ablated one and the next T - 1; paper code:
     /// 16 (?)), in [1, ContextLength].</summary>
     public int AblationPositions { get; init; } = 16;
 
     /// <summary>Test tokens whose latent values are refined (shrinkage), >= 1.</summary>
-    public int RefinementTokens { get; init; } = 1024;
+    public int RefinementTokens { get; init; } = 512;
 
     /// <summary>Projected-gradient iterations cap of the refinement, >= 1.</summary>
     public int RefinementIterations { get; init; } = 2000;
 
     // ---- presets -----------------------------------------------------------------------------------------
 
-    /// <summary>The full run: about ten minutes on 2 CPU cores for the built-in model (d_model 128).</summary>
+    /// <summary>The full run, about ten minutes on 2 CPU cores for the built-in model (d_model 128): 512k training tokens in
+    /// 256 steps of 2,048 for 20 SAEs (the TopK grid n 256-2048 x k 8, 16, 32; BatchTopK and Multi-TopK at k 16; two lambdas
+    /// each of ReLU, JumpReLU and Gated at n 1024), every metric on 128 test windows.</summary>
     public static ReproduceConfig Default { get; } = new();
 
     /// <summary>Every experiment at a smoke-test scale, about a minute on 2 CPU cores: 64k training tokens (32 steps), widths
@@ -171,9 +178,9 @@ public sealed record ReproduceConfig
         ScalingLatents = [32, 64, 128, 256],
         MultiTopKKs = [8],
         BatchTopKKs = [8],
-        ReluL1Coefficients = [0.03, 0.3],
-        JumpReluL0Coefficients = [1e-3, 1e-2],
-        GatedL1Coefficients = [0.03, 0.3],
+        ReluL1Coefficients = [0.03, 0.1],
+        JumpReluL0Coefficients = [3e-3, 3e-2],
+        GatedL1Coefficients = [0.1, 0.3],
         DeadWindowTokens = 1L << 14,
         ProgressiveKs = [1, 2, 4, 8, 16, 32, 64],
         ProbeMinPositives = 5,
