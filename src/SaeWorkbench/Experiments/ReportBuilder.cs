@@ -109,7 +109,8 @@ public static partial class ReportBuilder
         .note { color: #6b7280; font-size: 0.9em; }
         pre { background: #f3f4f6; padding: 8px; overflow-x: auto; font-size: 0.85em; }
         .saewb-figure { margin: 8px 0 12px; }
-        .showcase { display: grid; grid-template-columns: 1fr 1fr; gap: 8px 24px; }
+        .showcase { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: 8px 24px; }
+        .showcase > div { overflow-x: auto; }
         """;
 
     private static string Lead(ReproductionResults r)

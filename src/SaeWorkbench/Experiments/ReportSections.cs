@@ -195,7 +195,8 @@ public static partial class ReportBuilder
             (s.Joint.Error is null
                 ? Inv($"The joint law has β<sub>n</sub> = {N(s.Joint["beta_n"], "F3")}, β<sub>k</sub> = {N(s.Joint["beta_k"], "F3")}, γ = {N(s.Joint["gamma"], "F3")} (residual s.e. {N(s.Joint.ResidualStandardError, "G3")} in log loss). ")
                 : Inv($"The joint fit failed: {E(s.Joint.Error)}. ")) +
-            Inv($"Every size trained on the same {tokens:N0} tokens, not to convergence, so the wider SAEs are further from it and the fitted exponents understate the converged ones; the intervals are {Pct(s.Joint.Error is null ? s.Joint.ConfidenceLevel : s.PowerLawByK.Values.FirstOrDefault()?.ConfidenceLevel, 0)} t intervals with few degrees of freedom.")));
+            Inv($"Every size trained on the same {tokens:N0} tokens, not to convergence, and the wider SAEs are the further from it, so these fits describe this budget rather than the converged law the paper fits; ") +
+            Inv($"the intervals are {Pct(s.Joint.Error is null ? s.Joint.ConfidenceLevel : s.PowerLawByK.Values.FirstOrDefault()?.ConfidenceLevel, 0)} t intervals with few degrees of freedom (one for each L(N) fit of four widths).")));
 
         var fig = new Figure { Layout = BaseLayout("Normalized MSE vs number of latents (TopK), with fitted laws", 460) };
         var i = 0;
@@ -225,7 +226,7 @@ public static partial class ReportBuilder
                 (IReadOnlyList<string>)new[] { Inv($"{n:N0}") }.Concat(ks.Select(k =>
                 {
                     var p = s.Points.FirstOrDefault(q => q.NumLatents == n && q.K == k);
-                    return p is null ? "–" : N(p.NormalizedMse, "F4") + Inv($" <span class=\"note\">(Δloss {N(p.DeltaLoss, "F3")})</span>");
+                    return p is null ? "–" : N(p.NormalizedMse, "F4") + Inv($" <span class=\"note\">(Δloss {N(p.DeltaLoss, "F4")})</span>");
                 })).ToList())));
         var rows = new List<IReadOnlyList<string>>();
         foreach (var (k, f) in s.PowerLawByK)
