@@ -1,3 +1,4 @@
+using SaeWorkbench.IO;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
@@ -360,41 +361,9 @@ public sealed class Notebook
         var problems = NotebookSchema.Validate(JsonNode.Parse(json));
         if (problems.Count > 0)
             throw new NotebookFormatException(path, "not written, the notebook does not validate against nbformat 4: " + string.Join("; ", problems));
-        AtomicFile.WriteAllText(path, json);
+        AtomicFile.WriteAllText(path, json, createFolder: true);
     }
 
     /// <summary>A deep copy.</summary>
     public Notebook Clone() => Parse(ToJson());
-}
-
-/// <summary>Writes files so that readers see the old content or the new, never a part.</summary>
-public static class AtomicFile
-{
-    /// <summary>
-    /// Writes UTF-8 text (no BOM) to a temporary file beside <paramref name="path"/>, flushes it to
-    /// disk and renames it over <paramref name="path"/>; on any failure the temporary file is removed
-    /// and an existing <paramref name="path"/> is unchanged. Creates the folder when missing.
-    /// </summary>
-    public static void WriteAllText(string path, string text)
-    {
-        var full = Path.GetFullPath(path);
-        var dir = Path.GetDirectoryName(full)!;
-        Directory.CreateDirectory(dir);
-        var tmp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var fs = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
-            {
-                var bytes = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false).GetBytes(text);
-                fs.Write(bytes);
-                fs.Flush(flushToDisk: true);
-            }
-            File.Move(tmp, full, overwrite: true);
-        }
-        catch
-        {
-            try { File.Delete(tmp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-            throw;
-        }
-    }
 }

@@ -1,3 +1,4 @@
+using SaeWorkbench.IO;
 using System.Text;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
@@ -106,7 +107,7 @@ public static partial class NotebookHtmlExporter
 
     /// <summary>Renders the page and writes it atomically (temporary file, then rename).</summary>
     public static void Write(Notebook notebook, string path, NotebookHtmlOptions? options = null) =>
-        AtomicFile.WriteAllText(path, Render(notebook, options));
+        AtomicFile.WriteAllText(path, Render(notebook, options), createFolder: true);
 
     private static void CodeCell(NotebookCell cell, string id, StringBuilder sb)
     {

@@ -1,8 +1,8 @@
+using SaeWorkbench.IO;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
-using SaeWorkbench.Plotting;
 
 namespace SaeWorkbench.Data;
 

@@ -1,3 +1,4 @@
+using SaeWorkbench.IO;
 using System.Globalization;
 using System.Net;
 using System.Text;

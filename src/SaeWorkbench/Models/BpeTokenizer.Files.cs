@@ -1,6 +1,6 @@
+using SaeWorkbench.IO;
 using System.Text;
 using System.Text.Json;
-using SaeWorkbench.Plotting;
 
 namespace SaeWorkbench.Models;
 

@@ -4,7 +4,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using SaeWorkbench.Data;
-using SaeWorkbench.Plotting;
+using SaeWorkbench.IO;
 using SaeWorkbench.Saes;
 
 namespace SaeWorkbench.Models;

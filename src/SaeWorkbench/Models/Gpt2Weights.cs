@@ -1,8 +1,8 @@
+using SaeWorkbench.IO;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using SaeWorkbench.Plotting;
 using SaeWorkbench.Torch;
 using SaeWorkbench.Torch.Serialization;
 using static SaeWorkbench.Torch.torch;

@@ -1,3 +1,4 @@
+using SaeWorkbench.IO;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using SaeWorkbench.Plotting.Interactive;
