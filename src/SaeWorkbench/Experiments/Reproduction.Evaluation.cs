@@ -39,7 +39,7 @@ public sealed partial class Reproduction
             _reconstruction[r.Name] = rec;
             var sae = r.Sae;
             var down = DownstreamLoss.Evaluate(Subject.Model, Subject.HookName,
-                (x, _) => sae.Reconstruct(x.reshape(-1, d)).view(x.shape), _downstreamBatches!);
+                (x, _) => sae.Reconstruct(x.reshape(-1, d)).view(x.shape), _downstreamBatches!, baseline: DownstreamBaseline);
             results.Add(new SaeRunEvaluation(r.Name, r.Family, r.NumLatents, r.K, r.Lambda, false, rec.L0, rec.FractionOfVarianceUnexplained,
                 rec.ExplainedVariance, rec.DeadFraction, rec.DenseFraction, down));
             _log(string.Create(CultureInfo.InvariantCulture,

@@ -167,10 +167,10 @@ public sealed partial class Reproduction
         var sampledExplanations = explained.Explanations.Take(sampled.Length).ToList();
         var scale = scoring.FitExplanationScale(sampledExplanations, trainTokens);
         var withExplanations = ExplanationReconstruction.Evaluate(Subject.Model, Subject.HookName, sae,
-            t => N2gSimulation.Predict(sampledExplanations, t), sampled, scale, _downstreamBatches!, keepUnsimulated: true);
+            t => N2gSimulation.Predict(sampledExplanations, t), sampled, scale, _downstreamBatches!, keepUnsimulated: true, baseline: DownstreamBaseline);
         _ct.ThrowIfCancellationRequested();
         var zeroed = ExplanationReconstruction.Evaluate(Subject.Model, Subject.HookName, sae,
-            t => zeros([t.size(0), t.size(1), sampled.Length]), sampled, scale, _downstreamBatches!, keepUnsimulated: true);
+            t => zeros([t.size(0), t.size(1), sampled.Length]), sampled, scale, _downstreamBatches!, keepUnsimulated: true, baseline: DownstreamBaseline);
 
         static double Median(IEnumerable<double> xs)
         {

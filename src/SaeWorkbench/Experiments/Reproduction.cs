@@ -35,6 +35,11 @@ public sealed partial class Reproduction : IDisposable
     private HarvestedActivations? _train;
     private HarvestedActivations? _test;
     private List<Tensor>? _downstreamBatches;
+    private DownstreamLossBaseline? _downstreamBaseline;
+
+    /// <summary>The unmodified and ablated passes over the downstream windows, computed once and shared by every SAE.</summary>
+    private DownstreamLossBaseline DownstreamBaseline =>
+        _downstreamBaseline ??= DownstreamLoss.Baseline(Subject.Model, Subject.HookName, _downstreamBatches!);
     private readonly List<TrainedSae> _runs = new();
     private readonly Dictionary<string, ReconstructionResult> _reconstruction = new();
     private ReproductionResults _results;
@@ -404,6 +409,7 @@ public sealed partial class Reproduction : IDisposable
         DisposeRuns();
         _train?.Dispose();
         _test?.Dispose();
+        _downstreamBaseline?.Dispose();
         foreach (var b in _downstreamBatches ?? []) b.Dispose();
         if (_ownsSubject) Subject.Dispose();
     }

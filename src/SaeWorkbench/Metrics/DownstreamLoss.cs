@@ -19,24 +19,19 @@ namespace SaeWorkbench.Metrics;
 public static class DownstreamLoss
 {
     /// <summary>
-    /// Evaluates a replacement of the activation at <paramref name="hook"/> on token windows.
+    /// What every splice at <paramref name="hook"/> on <paramref name="windows"/> is compared with, computed once: the
+    /// site's mean activation (for mean ablation) and the cross-entropies of the unmodified model and of zero and mean
+    /// ablation. Pass it to <see cref="Evaluate"/> when scoring several SAEs on the same windows so that these passes are
+    /// not repeated per SAE.
     /// </summary>
-    /// <param name="model">The language model.</param>
-    /// <param name="hook">TransformerLens hook name of the SAE's site, e.g. "blocks.2.hook_resid_post".</param>
-    /// <param name="replace">Given the site's activation [B, T, D] and the tokens [B, T], the tensor spliced in instead
-    ///   (the SAE reconstruction; for explanation reconstruction, the decode of simulated latents).</param>
-    /// <param name="windows">Token windows as int64 [B, T] batches.</param>
-    /// <param name="keepPerToken">Keep the per-token KL values (for histograms), [total tokens].</param>
-    public static DownstreamLossResult Evaluate(Gpt2 model, string hook, Func<Tensor, Tensor, Tensor> replace, IReadOnlyList<Tensor> windows,
-        bool keepPerToken = false)
+    public static DownstreamLossBaseline Baseline(Gpt2 model, string hook, IReadOnlyList<Tensor> windows)
     {
         ArgumentNullException.ThrowIfNull(model);
-        ArgumentNullException.ThrowIfNull(replace);
         if (windows.Count == 0) throw new ArgumentException("no token windows to evaluate", nameof(windows));
         HookPoint.Parse(hook, model.Config.NLayer);
         using var noGrad = no_grad();
 
-        // Pass 1: the site's mean activation over all evaluated positions (for mean ablation).
+        // Pass 1: the site's mean activation over all evaluated positions.
         Tensor mean_D;
         {
             using var scope = NewDisposeScope();
@@ -49,41 +44,78 @@ public static class DownstreamLoss
                 sum = sum is null ? s : sum + s;
                 count += acts.size(0) * acts.size(1);
             }
-            mean_D = (sum! / count).MoveToOuterDisposeScope();
+            mean_D = (sum! / count).MoveToOuterDisposeScope().DetachFromDisposeScope();
         }
 
-        double ceOrig = 0, ceRecon = 0, ceZero = 0, ceMean = 0, klSum = 0;
-        long nCe = 0, nKl = 0;
-        var perToken = keepPerToken ? new List<float>() : null;
+        // Pass 2: the unmodified model and the two ablations.
+        double ceOrig = 0, ceZero = 0, ceMean = 0;
+        long nCe = 0;
         foreach (var tokens in windows)
         {
             using var scope = NewDisposeScope();
-            var orig_BTV = model.Logits(tokens);
-            var recon_BTV = model.Logits(tokens, new Hooks().Add(hook, x => replace(x, tokens)));
-            var zero_BTV = model.Logits(tokens, new Hooks().Add(hook, x => zeros_like(x)));
-            var mean_BTV = model.Logits(tokens, new Hooks().Add(hook, x => mean_D.to(x.dtype).expand_as(x)));
-            long b = tokens.size(0), t = tokens.size(1);
-            nCe += b * (t - 1);
-            ceOrig += Gpt2.NextTokenLoss(orig_BTV, tokens, nn.Reduction.None).to(float64).sum().item<double>();
-            ceRecon += Gpt2.NextTokenLoss(recon_BTV, tokens, nn.Reduction.None).to(float64).sum().item<double>();
-            ceZero += Gpt2.NextTokenLoss(zero_BTV, tokens, nn.Reduction.None).to(float64).sum().item<double>();
-            ceMean += Gpt2.NextTokenLoss(mean_BTV, tokens, nn.Reduction.None).to(float64).sum().item<double>();
-            var kl_BT = KlPerToken(orig_BTV, recon_BTV);
-            klSum += kl_BT.to(float64).sum().item<double>();
-            nKl += b * t;
-            if (perToken is not null) perToken.AddRange(kl_BT.reshape(-1).to(float32).ToArray<float>());
+            nCe += tokens.size(0) * (tokens.size(1) - 1);
+            ceOrig += CeSum(model.Logits(tokens), tokens);
+            ceZero += CeSum(model.Logits(tokens, new Hooks().Add(hook, x => zeros_like(x))), tokens);
+            ceMean += CeSum(model.Logits(tokens, new Hooks().Add(hook, x => mean_D.to(x.dtype).expand_as(x))), tokens);
         }
-        mean_D.Dispose();
-        ceOrig /= nCe;
-        ceRecon /= nCe;
-        ceZero /= nCe;
-        ceMean /= nCe;
-        return new DownstreamLossResult(
-            Tokens: nCe, CeOriginal: ceOrig, CeReconstructed: ceRecon, DeltaLoss: ceRecon - ceOrig, KlMean: klSum / nKl,
-            CeZeroAblation: ceZero, CeMeanAblation: ceMean,
-            LossRecoveredZero: LossRecovered(ceOrig, ceRecon, ceZero), LossRecoveredMean: LossRecovered(ceOrig, ceRecon, ceMean),
-            KlPerToken: perToken?.ToArray());
+        return new DownstreamLossBaseline(hook, windows, mean_D, nCe, ceOrig / nCe, ceZero / nCe, ceMean / nCe);
     }
+
+    /// <summary>
+    /// Evaluates a replacement of the activation at <paramref name="hook"/> on token windows.
+    /// </summary>
+    /// <param name="model">The language model.</param>
+    /// <param name="hook">TransformerLens hook name of the SAE's site, e.g. "blocks.2.hook_resid_post".</param>
+    /// <param name="replace">Given the site's activation [B, T, D] and the tokens [B, T], the tensor spliced in instead
+    ///   (the SAE reconstruction; for explanation reconstruction, the decode of simulated latents).</param>
+    /// <param name="windows">Token windows as int64 [B, T] batches.</param>
+    /// <param name="keepPerToken">Keep the per-token KL values (for histograms), [total tokens].</param>
+    /// <param name="baseline">The <see cref="Baseline"/> of the same hook and windows, when several replacements are scored
+    ///   on them (computed here, and disposed, when null).</param>
+    public static DownstreamLossResult Evaluate(Gpt2 model, string hook, Func<Tensor, Tensor, Tensor> replace, IReadOnlyList<Tensor> windows,
+        bool keepPerToken = false, DownstreamLossBaseline? baseline = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(replace);
+        if (baseline is not null && (baseline.Hook != hook || !ReferenceEquals(baseline.Windows, windows)))
+            throw new ArgumentException($"the baseline was computed for '{baseline.Hook}' on another list of windows; compute it with " +
+                                        "DownstreamLoss.Baseline for this hook and these windows", nameof(baseline));
+        var own = baseline is null ? Baseline(model, hook, windows) : null;
+        var b = baseline ?? own!;
+        try
+        {
+            using var noGrad = no_grad();
+            double ceRecon = 0, klSum = 0;
+            long nKl = 0;
+            var perToken = keepPerToken ? new List<float>() : null;
+            foreach (var tokens in windows)
+            {
+                using var scope = NewDisposeScope();
+                var orig_BTV = model.Logits(tokens);
+                var recon_BTV = model.Logits(tokens, new Hooks().Add(hook, x => replace(x, tokens)));
+                ceRecon += CeSum(recon_BTV, tokens);
+                var kl_BT = KlPerToken(orig_BTV, recon_BTV);
+                klSum += kl_BT.to(float64).sum().item<double>();
+                nKl += tokens.size(0) * tokens.size(1);
+                if (perToken is not null) perToken.AddRange(kl_BT.reshape(-1).to(float32).ToArray<float>());
+            }
+            ceRecon /= b.Tokens;
+            return new DownstreamLossResult(
+                Tokens: b.Tokens, CeOriginal: b.CeOriginal, CeReconstructed: ceRecon, DeltaLoss: ceRecon - b.CeOriginal, KlMean: klSum / nKl,
+                CeZeroAblation: b.CeZeroAblation, CeMeanAblation: b.CeMeanAblation,
+                LossRecoveredZero: LossRecovered(b.CeOriginal, ceRecon, b.CeZeroAblation),
+                LossRecoveredMean: LossRecovered(b.CeOriginal, ceRecon, b.CeMeanAblation),
+                KlPerToken: perToken?.ToArray());
+        }
+        finally
+        {
+            own?.Dispose();
+        }
+    }
+
+    /// <summary>Summed next-token cross-entropy of logits [B, T, V] against tokens [B, T] (nats).</summary>
+    private static double CeSum(Tensor logits_BTV, Tensor tokens_BT) =>
+        Gpt2.NextTokenLoss(logits_BTV, tokens_BT, nn.Reduction.None).to(float64).sum().item<double>();
 
     /// <summary>KL(p || q) per position of logits [B, T, V] (p from <paramref name="p_BTV"/>, q from <paramref name="q_BTV"/>), [B, T], nats.</summary>
     public static Tensor KlPerToken(Tensor p_BTV, Tensor q_BTV)
@@ -111,3 +143,20 @@ public static class DownstreamLoss
 /// <param name="KlPerToken">Per-token KL, when asked for.</param>
 public sealed record DownstreamLossResult(long Tokens, double CeOriginal, double CeReconstructed, double DeltaLoss, double KlMean,
     double CeZeroAblation, double CeMeanAblation, double LossRecoveredZero, double LossRecoveredMean, float[]? KlPerToken);
+
+/// <summary>
+/// The reference numbers of <see cref="DownstreamLoss.Evaluate"/> for one hook and one list of windows
+/// (<see cref="DownstreamLoss.Baseline"/>): shared by every replacement scored on them.
+/// </summary>
+/// <param name="Hook">The site.</param>
+/// <param name="Windows">The token batches it was computed on (the same list must be evaluated).</param>
+/// <param name="Mean_D">The site's mean activation over every evaluated position, float64 [D].</param>
+/// <param name="Tokens">Predicted tokens counted in the cross-entropies.</param>
+/// <param name="CeOriginal">Cross-entropy of the unmodified model.</param>
+/// <param name="CeZeroAblation">Cross-entropy with the site set to zero.</param>
+/// <param name="CeMeanAblation">Cross-entropy with the site set to <paramref name="Mean_D"/>.</param>
+public sealed record DownstreamLossBaseline(string Hook, IReadOnlyList<Tensor> Windows, Tensor Mean_D, long Tokens,
+    double CeOriginal, double CeZeroAblation, double CeMeanAblation) : IDisposable
+{
+    public void Dispose() => Mean_D.Dispose();
+}

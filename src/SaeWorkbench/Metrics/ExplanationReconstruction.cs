@@ -34,8 +34,10 @@ public static class ExplanationReconstruction
     /// <param name="windows">int64 [B, T] token batches.</param>
     /// <param name="keepUnsimulated">Unsimulated latents keep their true values (true) or are zeroed (false, the paper's
     ///   setting when every latent is explained).</param>
+    /// <param name="baseline">The <see cref="DownstreamLoss.Baseline"/> of this hook and these windows, shared with other
+    ///   evaluations on them (computed here when null).</param>
     public static ExplanationReconstructionResult Evaluate(Gpt2 model, string hook, SparseAutoencoder sae, Func<Tensor, Tensor> simulate,
-        long[] latentIds, Tensor scale_L, IReadOnlyList<Tensor> windows, bool keepUnsimulated = false)
+        long[] latentIds, Tensor scale_L, IReadOnlyList<Tensor> windows, bool keepUnsimulated = false, DownstreamLossBaseline? baseline = null)
     {
         ArgumentNullException.ThrowIfNull(simulate);
         if (scale_L.dim() != 1 || scale_L.size(0) != latentIds.Length)
@@ -43,7 +45,9 @@ public static class ExplanationReconstruction
         if (latentIds.Any(i => i < 0 || i >= sae.NumLatents) || latentIds.Distinct().Count() != latentIds.Length)
             throw new ArgumentException($"latentIds must be distinct latents in [0, {sae.NumLatents})", nameof(latentIds));
         var d = sae.DIn;
-        var saeResult = DownstreamLoss.Evaluate(model, hook, (x, _) => sae.Reconstruct(x.reshape(-1, d)).view(x.shape), windows);
+        using var own = baseline is null ? DownstreamLoss.Baseline(model, hook, windows) : null;
+        baseline ??= own!;
+        var saeResult = DownstreamLoss.Evaluate(model, hook, (x, _) => sae.Reconstruct(x.reshape(-1, d)).view(x.shape), windows, baseline: baseline);
         using var ids = tensor(latentIds);
         var explained = DownstreamLoss.Evaluate(model, hook, (x_BTD, tokens_BT) =>
         {
@@ -58,7 +62,7 @@ public static class ExplanationReconstruction
             var latents_MN = keepUnsimulated ? sae.Encode(x_MD) : zeros(new[] { x_MD.size(0), sae.NumLatents }, x_MD.dtype);
             latents_MN[.., ids] = values_ML;
             return SparseAutoencoder.Denormalize(sae.Decode(latents_MN), state).view(x_BTD.shape).MoveToOuterDisposeScope();
-        }, windows);
+        }, windows, baseline: baseline);
         return new ExplanationReconstructionResult(saeResult, explained, latentIds.Length);
     }
 }

@@ -72,6 +72,21 @@ public sealed class DownstreamLossTests
     }
 
     [Fact]
+    public void ASharedBaselineGivesTheSameNumbersAndMustMatchTheWindows()
+    {
+        using var scope = NewDisposeScope();
+        using var model = HookTests.Model(Config, 7);
+        var windows = Windows(2, 8);
+        Tensor Halve(Tensor x, Tensor _) => x * 0.5;
+        var alone = DownstreamLoss.Evaluate(model, Site, Halve, windows);
+        using var baseline = DownstreamLoss.Baseline(model, Site, windows);
+        var shared = DownstreamLoss.Evaluate(model, Site, Halve, windows, baseline: baseline);
+        Assert.Equal(alone with { KlPerToken = null }, shared with { KlPerToken = null });
+        Assert.Throws<ArgumentException>(() => DownstreamLoss.Evaluate(model, Site, Halve, Windows(2, 8), baseline: baseline));
+        Assert.Throws<ArgumentException>(() => DownstreamLoss.Evaluate(model, "blocks.1.hook_resid_post", Halve, windows, baseline: baseline));
+    }
+
+    [Fact]
     public void AnUnknownHookIsRefusedByName()
     {
         using var scope = NewDisposeScope();
