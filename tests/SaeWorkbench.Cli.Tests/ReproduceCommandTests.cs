@@ -215,6 +215,26 @@ public class ReproduceCommandTests(QuickReproductionFixture run) : IClassFixture
     }
 
     [Fact]
+    public void AConfigFileOverridesTheFullRunFieldByField()
+    {
+        var file = Path.Combine(run.Root, "config-lists.json");
+        File.WriteAllText(file, """
+            { "Ks": [4, 8], "MainK": 4, "MultiTopKKs": [4], "BatchTopKKs": [8], "ReluL1Coefficients": [0.5], "LearningRate": null,
+              "Normalization": "UnitMeanSquaredNorm", "Hook": "blocks.1.hook_mlp_out" }
+            """);
+        var cfg = JsonConfig.Load<ReproduceConfig>(file);
+        cfg.Validate();
+        Assert.Equal(new long[] { 4, 8 }, cfg.Ks);
+        Assert.Equal(4, cfg.MainK);
+        Assert.Equal(new[] { 0.5 }, cfg.ReluL1Coefficients);
+        Assert.Null(cfg.LearningRate);
+        Assert.Equal(Saes.InputNormalization.UnitMeanSquaredNorm, cfg.Normalization);
+        Assert.Equal("blocks.1.hook_mlp_out", cfg.Hook);
+        Assert.Equal(ReproduceConfig.Default.ScalingLatents, cfg.ScalingLatents);     // unset fields keep the full run's values
+        Assert.Equal(ReproduceConfig.Default.TrainingTokens, cfg.TrainingTokens);
+    }
+
+    [Fact]
     public async Task QuickAndConfigTogetherAreRefused()
     {
         var file = Path.Combine(run.Root, "config-both.json");

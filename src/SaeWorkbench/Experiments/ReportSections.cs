@@ -92,11 +92,17 @@ public static partial class ReportBuilder
                         "(up to 90% dead without mitigations, 7% at 16M latents with them). The JumpReLU paper finds JumpReLU as faithful as TopK or slightly better at equal L0 " +
                         "and more faithful than Gated; the Gated paper finds Gated needs about half as many firing latents as ReLU for comparable fidelity. " +
                         "BatchTopK (Bussmann et al.) lets L0 vary per token at a fixed average."));
-        var best = a.Matched.Where(m => double.IsFinite(m.NormalizedMse)).OrderBy(m => m.NormalizedMse).ToList();
+        var atK = a.AtMainK.Where(p => p.NormalizedMse is not null).OrderBy(p => p.NormalizedMse).ToList();
+        var atKText = string.Join("; ", atK.Select(p => Inv($"{E(Label(p.Family))} {N(p.NormalizedMse, "F4")}")));
+        var missing = a.AtMainK.Where(p => p.NormalizedMse is null).Select(p => E(Label(p.Family))).ToList();
         var matchedText = string.Join("; ", a.Matched.Select(m => Inv($"{E(Label(m.Family))} {N(m.NormalizedMse, "F4")} at L0 {N(m.L0, "F1")}")));
         sb.Append(Measured(Inv($"{tr.Runs.Count} SAEs trained from one pass of {tr.TokensPerRun:N0} tokens ({tr.StepsPerRun:N0} steps of {tr.BatchSize:N0}) in {Duration(tr.Seconds)} ({tr.TokensPerSecond:N0} tokens/s for all runs together). ") +
-            Inv($"At n = {a.NumLatents:N0} latents and L0 near {a.MainK}, the normalized MSE on the test tokens is: {matchedText}. ") +
-            (best.Count > 0 ? Inv($"Lowest: <b>{E(Label(best[0].Family))}</b>. ") : "") +
+            (atK.Count > 0
+                ? Inv($"Read off each frontier at n = {a.NumLatents:N0} latents and L0 = {a.MainK}, the normalized MSE on the test tokens is {atKText}: lowest <b>{E(Label(atK[0].Family))}</b>") +
+                  (atK.Count > 1 ? Inv($", {N(atK[^1].NormalizedMse / atK[0].NormalizedMse, "F1")}x lower than {E(Label(atK[^1].Family))}") : "") + ". "
+                : "") +
+            (missing.Count > 0 ? Inv($"({string.Join(", ", missing)}: no pair of runs brackets L0 = {a.MainK}.) ") : "") +
+            Inv($"The run of each family nearest that L0: {matchedText}. ") +
             Inv($"The runs are short ({tr.StepsPerRun:N0} steps), so the penalty-based SAEs, whose L0 settles slowly under their lambda warm-up, may sit away from the target L0; the figure shows every run of the width, the frontier the paper compares. ") +
             (tr.Runs.Any(x => x.Family == "jumprelu")
                 ? Inv($"JumpReLU's thresholds start at θ = {N(r.Config.JumpReluInitialThreshold, "G3")} and, learned as log θ at learning rate {N(r.Config.LearningRate, "G3")}, move by at most a factor of about {Math.Exp((r.Config.LearningRate ?? 1e-3) * tr.StepsPerRun):F1} in these steps, so its L0 reflects that start more than λ (the paper's runs are orders of magnitude longer).")
@@ -138,6 +144,8 @@ public static partial class ReportBuilder
                     N(d?.LossRecoveredZero, "F3") + " / " + N(d?.LossRecoveredMean, "F3"),
                 };
             }), leftColumns: 2));
+        sb.Append(Table([Inv($"architecture at L0 = {a.MainK}"), "normalized MSE", "delta loss (nats)", "from"],
+            a.AtMainK.Select(p => (IReadOnlyList<string>)[E(Label(p.Family)), N(p.NormalizedMse, "F4"), N(p.DeltaLoss, "F4"), E(p.From ?? "no runs bracket this L0")])));
         var ce = a.Matched.Select(m => m.Downstream).FirstOrDefault(d => d is not null);
         if (ce is not null)
             sb.Append(Note(Inv($"Downstream loss on {ce.Tokens:N0} predicted test tokens: original cross-entropy {N(ce.CeOriginal, "F4")} nats; with the site zero-ablated {N(ce.CeZeroAblation, "F3")}, mean-ablated {N(ce.CeMeanAblation, "F3")}. ") +

@@ -133,10 +133,10 @@ public sealed record ReproduceConfig
 
     /// <summary>Randomly chosen live latents of the main TopK SAE that N2G explains (the probe winners are explained on
     /// top), >= 1.</summary>
-    public int N2gLatents { get; init; } = 256;
+    public int N2gLatents { get; init; } = 128;
 
     /// <summary>Training windows (the start of the SAE training data) from which N2G picks each latent's examples, >= 1.</summary>
-    public int N2gTrainWindows { get; init; } = 512;
+    public int N2gTrainWindows { get; init; } = 256;
 
     /// <summary>Top activating examples per latent (N2G), >= 1.</summary>
     public int N2gTopExamples { get; init; } = 20;
@@ -161,7 +161,7 @@ public sealed record ReproduceConfig
 
     /// <summary>The full run, about ten minutes on 2 CPU cores for the built-in model (d_model 128): 512k training tokens in
     /// 256 steps of 2,048 for 20 SAEs (the TopK grid n 256-2048 x k 8, 16, 32; BatchTopK and Multi-TopK at k 16; two lambdas
-    /// each of ReLU, JumpReLU and Gated at n 1024), every metric on 128 test windows.</summary>
+    /// each of ReLU, JumpReLU and Gated at n 1024), every metric on 128 test windows, N2G on 128 latents.</summary>
     public static ReproduceConfig Default { get; } = new();
 
     /// <summary>Every experiment at a smoke-test scale, about a minute on 2 CPU cores: 64k training tokens (32 steps), widths

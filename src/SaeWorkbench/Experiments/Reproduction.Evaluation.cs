@@ -68,10 +68,32 @@ public sealed partial class Reproduction
         foreach (var m in matched)
             _log(string.Create(CultureInfo.InvariantCulture,
                 $"  {FamilyLabel(m.Family),-14} {m.Name,-28} L0 {m.L0,6:F1}  nMSE {m.NormalizedMse:F4}  delta loss {m.Downstream?.DeltaLoss:F4}"));
-        var result = new ArchitecturesResult(Config.NumLatents, Config.MainK, matched, atWidth);
+        var atK = Families.Select(f => FrontierAt(f, atWidth.Where(e => e.Family == f && !e.Diverged && e.L0 > 0).OrderBy(e => e.L0).ToList(), Config.MainK))
+            .Where(p => atWidth.Any(e => e.Family == p.Family)).ToList();
+        foreach (var p in atK.Where(p => p.NormalizedMse is not null))
+            _log(string.Create(CultureInfo.InvariantCulture, $"  frontier at L0 {p.L0}: {FamilyLabel(p.Family),-14} nMSE {p.NormalizedMse:F4}  delta loss {p.DeltaLoss:F4}  ({p.From})"));
+        var result = new ArchitecturesResult(Config.NumLatents, Config.MainK, matched, atWidth, atK);
         _results = _results with { Architectures = result };
         return result;
     });
+
+    /// <summary>A family's frontier (runs sorted by L0) read at L0 = <paramref name="l0"/>: the run at that L0 (within 1%), or a
+    /// log-log interpolation between the two runs that bracket it.</summary>
+    public static FrontierAtL0 FrontierAt(string family, IReadOnlyList<SaeRunEvaluation> runs, double l0)
+    {
+        var exact = runs.FirstOrDefault(e => Math.Abs(e.L0 / l0 - 1) < 0.01);
+        if (exact is not null) return new FrontierAtL0(family, l0, exact.NormalizedMse, exact.Downstream?.DeltaLoss, exact.Name);
+        for (var i = 0; i + 1 < runs.Count; i++)
+        {
+            var (a, b) = (runs[i], runs[i + 1]);
+            if (!(a.L0 < l0 && l0 < b.L0)) continue;
+            var t = Math.Log(l0 / a.L0) / Math.Log(b.L0 / a.L0);
+            var mse = Math.Exp(Math.Log(a.NormalizedMse) + t * (Math.Log(b.NormalizedMse) - Math.Log(a.NormalizedMse)));
+            double? delta = a.Downstream is { } da && b.Downstream is { } db ? da.DeltaLoss + t * (db.DeltaLoss - da.DeltaLoss) : null;
+            return new FrontierAtL0(family, l0, mse, delta, $"between {a.Name} and {b.Name}");
+        }
+        return new FrontierAtL0(family, l0, null, null, null);
+    }
 
     /// <summary>The matched run of a family (after <see cref="CompareArchitectures"/>), or null.</summary>
     private TrainedSae? Matched(string family)

@@ -61,7 +61,13 @@ public sealed record SaeRunEvaluation(
 
 /// <summary>Section 3: the architectures at matched sparsity (per family, the run at NumLatents whose test L0 is nearest
 /// MainK), beside every run of that width (the L0-MSE frontier).</summary>
-public sealed record ArchitecturesResult(long NumLatents, long MainK, IReadOnlyList<SaeRunEvaluation> Matched, IReadOnlyList<SaeRunEvaluation> AllAtWidth);
+public sealed record ArchitecturesResult(long NumLatents, long MainK, IReadOnlyList<SaeRunEvaluation> Matched, IReadOnlyList<SaeRunEvaluation> AllAtWidth,
+    IReadOnlyList<FrontierAtL0> AtMainK);
+
+/// <summary>A family's L0-MSE frontier read at L0 = MainK: interpolated between the two runs whose test L0 bracket it
+/// (log normalized MSE linear in log L0; delta loss linear in log L0), or the run itself when its L0 is MainK; null when
+/// no pair of runs brackets MainK.</summary>
+public sealed record FrontierAtL0(string Family, double L0, double? NormalizedMse, double? DeltaLoss, string? From);
 
 /// <summary>A fitted parameter with its confidence interval.</summary>
 public sealed record FitParameter(string Name, double Value, double StandardError, double Lower, double Upper);

@@ -56,3 +56,23 @@ public class ReproduceConfigTests
     public void TheDefaultHookIsTheResidualStreamAtThreeQuartersDepth(int layers, string hook) =>
         Assert.Equal(hook, SubjectModel.DefaultHook(layers));
 }
+
+public class FrontierAtL0Tests
+{
+    private static SaeRunEvaluation Run(string name, double l0, double mse, double delta) =>
+        new(name, "relu", 1024, null, 0.1, false, l0, mse, 1 - mse, 0, 0,
+            new SaeWorkbench.Metrics.DownstreamLossResult(100, 2, 2 + delta, delta, 0.01, 3, 3, 0.9, 0.9, null));
+
+    [Fact]
+    public void TheFrontierIsInterpolatedLogLogBetweenTheBracketingRuns()
+    {
+        var runs = new[] { Run("a", 4, 0.4, 0.3), Run("b", 8, 0.2, 0.2), Run("c", 32, 0.05, 0.1) };
+        var p = Reproduction.FrontierAt("relu", runs, 16);
+        Assert.Equal(Math.Sqrt(0.2 * 0.05), p.NormalizedMse!.Value, 12);   // halfway in log L0: the geometric mean
+        Assert.Equal(0.15, p.DeltaLoss!.Value, 12);
+        Assert.Equal("between b and c", p.From);
+        Assert.Equal(0.2, Reproduction.FrontierAt("relu", runs, 8.05).NormalizedMse!.Value, 12);   // within 1%: the run itself
+        Assert.Null(Reproduction.FrontierAt("relu", runs, 64).NormalizedMse);                     // nothing brackets it
+        Assert.Null(Reproduction.FrontierAt("relu", runs, 2).From);
+    }
+}
