@@ -1,8 +1,11 @@
 // Optimiser kernels: one fused Adam/AdamW update per parameter (the same sequence of ops as
 // PyTorch's single-tensor Adam, so results match it), and clip_grad_norm_.
 #include "common.h"
+#include "simd.h"
 
+#include <algorithm>
 #include <cmath>
+#include <type_traits>
 
 // param <- Adam(param, grad); exp_avg, exp_avg_sq (and max_exp_avg_sq for AMSGrad) are the
 // caller's state tensors, updated in place. `step` counts from 1. decoupled != 0 is AdamW.
@@ -55,49 +58,169 @@ SAEWB_API int32_t saewb_clip_grad_norm_(const saewb_tensor* grads, int64_t n, do
   SAEWB_CATCH_STATUS
 }
 
+SAEWB_API int32_t saewb_remove_parallel_rows_(saewb_tensor g_in, saewb_tensor w_in);
+SAEWB_API int32_t saewb_normalize_rows_(saewb_tensor w_in);
+
+namespace {
+
+// The per-element constants of one fused Adam step (PyTorch's single-tensor Adam formula).
+template <typename T>
+struct AdamCoef {
+  T b1, one_minus_b1, b2, one_minus_b2, bc2_sqrt, eps, neg_step_size;
+  T sign;    // -1 when maximising
+  T wd_l2;   // weight_decay for Adam's L2 form, 0 for AdamW
+  T decay;   // 1 - lr * weight_decay for AdamW, 1 for Adam
+};
+
+// One Adam update of `len` elements whose gradient is g - c * p (c = 0: the plain gradient; c = the row's parallel
+// coefficient: the unit-norm projection). With c = 0, wd_l2 = 0 and decay = 1 the extra terms are exact no-ops for
+// finite weights, so every variant shares this one loop.
+template <typename T>
+SAEWB_INLINE void adam_span(T* __restrict p, const T* __restrict g, T* __restrict m, T* __restrict v, int64_t len, T c,
+                             const AdamCoef<T>& k) {
+  for (int64_t i = 0; i < len; ++i) {
+    const T w0 = p[i];
+    const T gi = k.sign * (g[i] - c * w0) + k.wd_l2 * w0;
+    const T mi = m[i] * k.b1 + gi * k.one_minus_b1;
+    const T vi = v[i] * k.b2 + gi * gi * k.one_minus_b2;
+    m[i] = mi;
+    v[i] = vi;
+    p[i] = w0 * k.decay + k.neg_step_size * (mi / (std::sqrt(vi) / k.bc2_sqrt + k.eps));
+  }
+}
+
+// The coefficient of the gradient's component parallel to a row: (g . w) / ||w||^2.
+template <typename T>
+SAEWB_INLINE T parallel_coefficient(const T* g, const T* w, int64_t d) {
+  return saewb::dot(g, w, d) / std::max(saewb::dot(w, w, d), T(1e-30));
+}
+
+// Scales a row to unit L2 norm.
+template <typename T>
+SAEWB_INLINE void normalize_row(T* w, int64_t d) {
+  const T inv = T(1) / std::max(std::sqrt(saewb::dot(w, w, d)), T(1e-30));
+  for (int64_t j = 0; j < d; ++j) w[j] *= inv;
+}
+
+// Rows [begin, end) of [N, D] tensors: Adam with the unit-norm row constraint (projection, update, rescaling).
+template <typename T>
+SAEWB_INLINE void adam_unit_rows(int64_t begin, int64_t end, int64_t d, T* p, const T* g, T* m, T* v, const AdamCoef<T>& k) {
+  for (int64_t r = begin; r < end; ++r) {
+    const int64_t o = r * d;
+    adam_span(p + o, g + o, m + o, v + o, d, parallel_coefficient(g + o, p + o, d), k);
+    normalize_row(p + o, d);
+  }
+}
+
+template <typename T>
+SAEWB_INLINE void remove_parallel_range(int64_t begin, int64_t end, int64_t d, T* g, const T* w) {
+  for (int64_t r = begin; r < end; ++r) {
+    T* gr = g + r * d;
+    const T* wr = w + r * d;
+    const T c = parallel_coefficient(gr, wr, d);
+    for (int64_t j = 0; j < d; ++j) gr[j] = gr[j] - c * wr[j];
+  }
+}
+
+template <typename T>
+SAEWB_INLINE void normalize_range(int64_t begin, int64_t end, int64_t d, T* w) {
+  for (int64_t r = begin; r < end; ++r) normalize_row(w + r * d, d);
+}
+
+// Each loop compiled for AVX-512, AVX2 and baseline x86-64 (SAEWB_CLONES), float and double. No FMA contraction (the
+// build uses -ffp-contract=off) and lane-wise dot products, so every version rounds alike.
+SAEWB_CLONES void adam_span_f32(float* p, const float* g, float* m, float* v, int64_t len, float c, const AdamCoef<float>& k) {
+  adam_span<float>(p, g, m, v, len, c, k);
+}
+SAEWB_CLONES void adam_span_f64(double* p, const double* g, double* m, double* v, int64_t len, double c, const AdamCoef<double>& k) {
+  adam_span<double>(p, g, m, v, len, c, k);
+}
+SAEWB_CLONES void adam_unit_rows_f32(int64_t begin, int64_t end, int64_t d, float* p, const float* g, float* m, float* v,
+                                     const AdamCoef<float>& k) {
+  adam_unit_rows<float>(begin, end, d, p, g, m, v, k);
+}
+SAEWB_CLONES void adam_unit_rows_f64(int64_t begin, int64_t end, int64_t d, double* p, const double* g, double* m, double* v,
+                                     const AdamCoef<double>& k) {
+  adam_unit_rows<double>(begin, end, d, p, g, m, v, k);
+}
+SAEWB_CLONES void remove_parallel_range_f32(int64_t begin, int64_t end, int64_t d, float* g, const float* w) {
+  remove_parallel_range<float>(begin, end, d, g, w);
+}
+SAEWB_CLONES void remove_parallel_range_f64(int64_t begin, int64_t end, int64_t d, double* g, const double* w) {
+  remove_parallel_range<double>(begin, end, d, g, w);
+}
+SAEWB_CLONES void normalize_range_f32(int64_t begin, int64_t end, int64_t d, float* w) { normalize_range<float>(begin, end, d, w); }
+SAEWB_CLONES void normalize_range_f64(int64_t begin, int64_t end, int64_t d, double* w) { normalize_range<double>(begin, end, d, w); }
+
+template <typename T, typename F32, typename F64, typename... Args>
+inline void by_dtype(F32 f32, F64 f64, Args... args) {
+  if constexpr (std::is_same<T, float>::value) f32(args...);
+  else f64(args...);
+}
+
+bool cpu_fast_path(const at::Tensor& t) {
+  return t.device().is_cpu() && (t.scalar_type() == at::kFloat || t.scalar_type() == at::kDouble) && t.is_contiguous();
+}
+
+}  // namespace
+
 // Adam (or AdamW with decoupled != 0) in one parallel pass over each element, for CPU float32/float64 without AMSGrad:
 // the same formula as saewb_adam_step (PyTorch's single-tensor Adam), each element read and written once instead of by
 // a sequence of in-place ops (about 8 passes). Results agree with the op sequence up to float rounding. Other devices
 // and dtypes fall back to saewb_adam_step.
+//
+// unit_norm_rows != 0 (param [N, D]): the constraint of rows kept at unit L2 norm (an SAE decoder), in the same pass: per
+// row, the gradient's component parallel to the row is removed, the row is updated, and it is rescaled to unit norm.
+// Bit for bit the same as saewb_remove_parallel_rows_ on the gradient, this update, then saewb_normalize_rows_ (the
+// gradient tensor itself is left as it was), with one read of each row instead of three.
 SAEWB_API int32_t saewb_adam_step_fused(saewb_tensor param, saewb_tensor grad_in, saewb_tensor exp_avg, saewb_tensor exp_avg_sq,
                                         int64_t step, double lr, double beta1, double beta2, double eps, double weight_decay,
-                                        int32_t decoupled, int32_t maximize) {
+                                        int32_t decoupled, int32_t maximize, int32_t unit_norm_rows) {
   SAEWB_TRY
   at::NoGradGuard no_grad;
   at::Tensor& p = *param;
-  const bool fast = p.device().is_cpu() && (p.scalar_type() == at::kFloat || p.scalar_type() == at::kDouble) && p.is_contiguous() &&
-                    grad_in->is_contiguous() && exp_avg->is_contiguous() && exp_avg_sq->is_contiguous() &&
+  if (unit_norm_rows) TORCH_CHECK(p.dim() == 2, "adam_step_fused: unit-norm rows need a 2-D parameter [N, D], got ", p.sizes());
+  const bool fast = cpu_fast_path(p) && grad_in->is_contiguous() && exp_avg->is_contiguous() && exp_avg_sq->is_contiguous() &&
                     grad_in->scalar_type() == p.scalar_type() && grad_in->numel() == p.numel();
-  if (!fast)
+  if (!fast) {
+    if (unit_norm_rows) {
+      at::Tensor g = grad_in->clone();
+      saewb_tensor gh = &g;
+      if (saewb_remove_parallel_rows_(gh, param) != 0) return -1;
+      if (saewb_adam_step(param, gh, exp_avg, exp_avg_sq, nullptr, step, lr, beta1, beta2, eps, weight_decay, decoupled, maximize) != 0)
+        return -1;
+      return saewb_normalize_rows_(param);
+    }
     return saewb_adam_step(param, grad_in, exp_avg, exp_avg_sq, nullptr, step, lr, beta1, beta2, eps, weight_decay, decoupled, maximize);
+  }
   const double bias_correction1 = 1 - std::pow(beta1, static_cast<double>(step));
   const double bias_correction2_sqrt = std::sqrt(1 - std::pow(beta2, static_cast<double>(step)));
-  const double step_size = lr / bias_correction1;
   AT_DISPATCH_FLOATING_TYPES(p.scalar_type(), "adam_step_fused", [&] {
     using T = scalar_t;
+    const AdamCoef<T> k{static_cast<T>(beta1),
+                        static_cast<T>(1 - beta1),
+                        static_cast<T>(beta2),
+                        static_cast<T>(1 - beta2),
+                        static_cast<T>(bias_correction2_sqrt),
+                        static_cast<T>(eps),
+                        static_cast<T>(-(lr / bias_correction1)),
+                        maximize ? T(-1) : T(1),
+                        decoupled ? T(0) : static_cast<T>(weight_decay),
+                        decoupled ? static_cast<T>(1 - lr * weight_decay) : T(1)};
     T* pp = p.data_ptr<T>();
     const T* gp = grad_in->data_ptr<T>();
     T* mp = exp_avg->data_ptr<T>();
     T* vp = exp_avg_sq->data_ptr<T>();
-    const T b1 = static_cast<T>(beta1), one_minus_b1 = static_cast<T>(1 - beta1);
-    const T b2 = static_cast<T>(beta2), one_minus_b2 = static_cast<T>(1 - beta2);
-    const T bc2 = static_cast<T>(bias_correction2_sqrt), e = static_cast<T>(eps), neg_step = static_cast<T>(-step_size);
-    const T wd = static_cast<T>(weight_decay), decay = static_cast<T>(1 - lr * weight_decay);
-    at::parallel_for(0, p.numel(), 32768, [&](int64_t begin, int64_t end) {
-      for (int64_t i = begin; i < end; ++i) {
-        T g = maximize ? -gp[i] : gp[i];
-        T w = pp[i];
-        if (weight_decay != 0) {
-          if (decoupled) w = w * decay;
-          else g = g + w * wd;
-        }
-        const T m = mp[i] * b1 + g * one_minus_b1;
-        const T v = vp[i] * b2 + g * g * one_minus_b2;
-        mp[i] = m;
-        vp[i] = v;
-        pp[i] = w + neg_step * (m / (std::sqrt(v) / bc2 + e));
-      }
-    });
+    if (unit_norm_rows) {
+      const int64_t rows = p.size(0), d = p.size(1);
+      at::parallel_for(0, rows, 64, [&](int64_t begin, int64_t end) {
+        by_dtype<T>(adam_unit_rows_f32, adam_unit_rows_f64, begin, end, d, pp, gp, mp, vp, k);
+      });
+    } else {
+      at::parallel_for(0, p.numel(), 32768, [&](int64_t begin, int64_t end) {
+        by_dtype<T>(adam_span_f32, adam_span_f64, pp + begin, gp + begin, mp + begin, vp + begin, end - begin, T(0), k);
+      });
+    }
   });
   return 0;
   SAEWB_CATCH_STATUS
@@ -111,8 +234,7 @@ SAEWB_API int32_t saewb_remove_parallel_rows_(saewb_tensor g_in, saewb_tensor w_
   at::Tensor& g = *g_in;
   const at::Tensor& w = *w_in;
   TORCH_CHECK(g.dim() == 2 && g.sizes() == w.sizes(), "remove_parallel_rows_: g and w must be the same [N, D] shape, got ", g.sizes(), " and ", w.sizes());
-  if (!g.device().is_cpu() || !(g.scalar_type() == at::kFloat || g.scalar_type() == at::kDouble) || !g.is_contiguous() ||
-      !w.is_contiguous() || w.scalar_type() != g.scalar_type()) {
+  if (!cpu_fast_path(g) || !w.is_contiguous() || w.scalar_type() != g.scalar_type()) {
     g.sub_((g * w).sum(1, true) / w.square().sum(1, true).clamp_min(1e-30) * w);
     return 0;
   }
@@ -121,30 +243,20 @@ SAEWB_API int32_t saewb_remove_parallel_rows_(saewb_tensor g_in, saewb_tensor w_
     scalar_t* gp = g.data_ptr<scalar_t>();
     const scalar_t* wp = w.data_ptr<scalar_t>();
     at::parallel_for(0, n, 64, [&](int64_t begin, int64_t end) {
-      for (int64_t r = begin; r < end; ++r) {
-        scalar_t* gr = gp + r * d;
-        const scalar_t* wr = wp + r * d;
-        scalar_t gw = 0, ww = 0;
-        for (int64_t j = 0; j < d; ++j) {
-          gw += gr[j] * wr[j];
-          ww += wr[j] * wr[j];
-        }
-        const scalar_t c = gw / std::max(ww, scalar_t(1e-30));
-        for (int64_t j = 0; j < d; ++j) gr[j] -= c * wr[j];
-      }
+      by_dtype<scalar_t>(remove_parallel_range_f32, remove_parallel_range_f64, begin, end, d, gp, wp);
     });
   });
   return 0;
   SAEWB_CATCH_STATUS
 }
 
-// Scales each row of w ([N, D]) to unit L2 norm in place (rows of norm below 1e-30 are divided by 1e-30). One pass per row.
+// Scales each row of w ([N, D]) to unit L2 norm in place.
 SAEWB_API int32_t saewb_normalize_rows_(saewb_tensor w_in) {
   SAEWB_TRY
   at::NoGradGuard no_grad;
   at::Tensor& w = *w_in;
   TORCH_CHECK(w.dim() == 2, "normalize_rows_: w must be [N, D], got ", w.sizes());
-  if (!w.device().is_cpu() || !(w.scalar_type() == at::kFloat || w.scalar_type() == at::kDouble) || !w.is_contiguous()) {
+  if (!cpu_fast_path(w)) {
     w.div_(w.norm(2, 1, true).clamp_min(1e-30));
     return 0;
   }
@@ -152,13 +264,7 @@ SAEWB_API int32_t saewb_normalize_rows_(saewb_tensor w_in) {
   AT_DISPATCH_FLOATING_TYPES(w.scalar_type(), "normalize_rows_", [&] {
     scalar_t* wp = w.data_ptr<scalar_t>();
     at::parallel_for(0, n, 64, [&](int64_t begin, int64_t end) {
-      for (int64_t r = begin; r < end; ++r) {
-        scalar_t* wr = wp + r * d;
-        scalar_t ss = 0;
-        for (int64_t j = 0; j < d; ++j) ss += wr[j] * wr[j];
-        const scalar_t inv = scalar_t(1) / std::max(std::sqrt(ss), scalar_t(1e-30));
-        for (int64_t j = 0; j < d; ++j) wr[j] *= inv;
-      }
+      by_dtype<scalar_t>(normalize_range_f32, normalize_range_f64, begin, end, d, wp);
     });
   });
   return 0;

@@ -3,19 +3,27 @@
 // backward passes, which supply the gradients.
 //
 //   topk_of_sum(x [B,N], bias [N] or null, k) -> values, indices [B,k]: the k largest of x + bias per row, largest
-//       first (NaN counts as largest, as at::topk), without materialising x + bias. One pass over each row with a
-//       k-element min-heap, tested 32 values at a time (SSE2) against its minimum: about one read per value, instead of a
-//       copy, a selection and a bias pass.
+//       first (NaN counts as largest, as at::topk), without materialising x + bias. One pass over each row (RowTopK):
+//       32 values at a time are tested (AVX-512 where the CPU has it, else SSE2) against the k-th best so far and only
+//       those above it are kept as candidates: about one read per value, instead of a copy, a selection and a bias pass.
 //   spmm_coo(row [M], col [M], value [M], dense [K,D], num_rows) -> [num_rows, D]: out[r] = sum over m with row[m] = r
 //       of value[m] * dense[col[m]] (sparse x dense). Entries are grouped by row with a stable counting sort, then
 //       each output row is summed in entry order by one thread: deterministic for any thread count.
 //   sddmm_coo(row [M], col [M], a [R,D], b [C,D]) -> [M]: out[m] = a[row[m]] . b[col[m]] (sampled dense x dense^T).
+//   decode_backward_coo(token [M], latent [M], z [M], g [B,D], w [N,D]) -> dz [M], dw [N,D]: the sparse decode's
+//       backward (sddmm_coo and spmm_coo of the same entries) in one pass grouped by latent, each row of w read once.
+// The row loops are compiled per instruction set (SAEWB_CLONES, simd.h) with one rounding order for all of them.
 #include "common.h"
+#include "simd.h"
 
 #include <algorithm>
+#include <type_traits>
 #include <cmath>
 #if defined(__SSE2__)
 #include <emmintrin.h>
+#endif
+#if defined(__x86_64__)
+#include <immintrin.h>
 #endif
 
 namespace {
@@ -35,69 +43,226 @@ inline bool greater(T a, T b) {
   return (std::isnan(a) && !std::isnan(b)) || a > b;
 }
 
-// True when some v = row[q] + bias[q] (q < 32) satisfies !(v <= t): it may enter the top k (NaN included).
+// Bit q of the result is set when v = row[q] + bias[q] (q < 32) satisfies !(v <= t): it may enter the top k (NaN
+// included, as NaN counts as largest).
 template <typename T>
-inline bool any_above(const T* row, const T* bias, T t) {
-  bool any = false;
-  for (int q = 0; q < 32; ++q) any |= !((bias ? row[q] + bias[q] : row[q]) <= t);
-  return any;
+inline uint32_t above_mask(const T* row, const T* bias, T t) {
+  uint32_t mask = 0;
+  for (int q = 0; q < 32; ++q) mask |= static_cast<uint32_t>(!((bias ? row[q] + bias[q] : row[q]) <= t)) << q;
+  return mask;
 }
 #if defined(__SSE2__)
 template <>
-inline bool any_above<float>(const float* row, const float* bias, float t) {
+inline uint32_t above_mask<float>(const float* row, const float* bias, float t) {
   const __m128 tv = _mm_set1_ps(t);
-  __m128 acc = _mm_setzero_ps();
+  uint32_t mask = 0;
   for (int q = 0; q < 32; q += 4) {
     __m128 v = _mm_loadu_ps(row + q);
     if (bias) v = _mm_add_ps(v, _mm_loadu_ps(bias + q));
-    acc = _mm_or_ps(acc, _mm_cmpnle_ps(v, tv));
+    mask |= static_cast<uint32_t>(_mm_movemask_ps(_mm_cmpnle_ps(v, tv))) << q;
   }
-  return _mm_movemask_ps(acc) != 0;
+  return mask;
 }
 template <>
-inline bool any_above<double>(const double* row, const double* bias, double t) {
+inline uint32_t above_mask<double>(const double* row, const double* bias, double t) {
   const __m128d tv = _mm_set1_pd(t);
-  __m128d acc = _mm_setzero_pd();
+  uint32_t mask = 0;
   for (int q = 0; q < 32; q += 2) {
     __m128d v = _mm_loadu_pd(row + q);
     if (bias) v = _mm_add_pd(v, _mm_loadu_pd(bias + q));
-    acc = _mm_or_pd(acc, _mm_cmpnle_pd(v, tv));
+    mask |= static_cast<uint32_t>(_mm_movemask_pd(_mm_cmpnle_pd(v, tv))) << q;
   }
-  return _mm_movemask_pd(acc) != 0;
+  return mask;
 }
 #endif
 
-// x . y over d elements (four partial sums: a fixed order, so the result is deterministic).
+// The start of the first block of 32 in [j, end) (end - j a multiple of 32) holding a value that passes above_mask, with
+// its mask in *mask; end (and *mask = 0) when none does. The float form runs 16 lanes at a time where the CPU has
+// AVX-512 (a leaf function compiled for it alone, chosen once at run time; everything else stays baseline x86-64).
 template <typename T>
-inline T dot(const T* x, const T* y, int64_t d) {
-  T s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-  int64_t j = 0;
-  for (; j + 4 <= d; j += 4) {
-    s0 += x[j] * y[j];
-    s1 += x[j + 1] * y[j + 1];
-    s2 += x[j + 2] * y[j + 2];
-    s3 += x[j + 3] * y[j + 3];
-  }
-  for (; j < d; ++j) s0 += x[j] * y[j];
-  return (s0 + s1) + (s2 + s3);
+inline int64_t find_above(const T* row, const T* bias, int64_t j, int64_t end, T t, uint32_t* mask) {
+  for (; j < end; j += 32)
+    if ((*mask = above_mask<T>(row + j, bias ? bias + j : nullptr, t)) != 0) return j;
+  *mask = 0;
+  return end;
 }
-#if defined(__SSE2__)
-template <>
-inline float dot<float>(const float* x, const float* y, int64_t d) {
-  __m128 a0 = _mm_setzero_ps(), a1 = _mm_setzero_ps();
-  int64_t j = 0;
-  for (; j + 8 <= d; j += 8) {
-    a0 = _mm_add_ps(a0, _mm_mul_ps(_mm_loadu_ps(x + j), _mm_loadu_ps(y + j)));
-    a1 = _mm_add_ps(a1, _mm_mul_ps(_mm_loadu_ps(x + j + 4), _mm_loadu_ps(y + j + 4)));
+#if defined(__x86_64__)
+__attribute__((target("avx512f"), noinline)) int64_t find_above_avx512(const float* row, const float* bias, int64_t j,
+                                                                        int64_t end, float t, uint32_t* mask) {
+  const __m512 tv = _mm512_set1_ps(t);
+  for (; j < end; j += 32) {
+    __m512 a = _mm512_loadu_ps(row + j), b = _mm512_loadu_ps(row + j + 16);
+    if (bias) {
+      a = _mm512_add_ps(a, _mm512_loadu_ps(bias + j));
+      b = _mm512_add_ps(b, _mm512_loadu_ps(bias + j + 16));
+    }
+    const uint32_t m = static_cast<uint32_t>(_mm512_cmp_ps_mask(a, tv, _CMP_NLE_UQ)) |
+                       (static_cast<uint32_t>(_mm512_cmp_ps_mask(b, tv, _CMP_NLE_UQ)) << 16);
+    if (m != 0) {
+      *mask = m;
+      return j;
+    }
   }
-  alignas(16) float lanes[4];
-  _mm_store_ps(lanes, _mm_add_ps(a0, a1));
-  float s = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
-  for (; j < d; ++j) s += x[j] * y[j];
-  return s;
+  *mask = 0;
+  return end;
+}
+const bool kHaveAvx512 = __builtin_cpu_supports("avx512f");
+template <>
+inline int64_t find_above<float>(const float* row, const float* bias, int64_t j, int64_t end, float t, uint32_t* mask) {
+  if (kHaveAvx512) return find_above_avx512(row, bias, j, end, t, mask);
+  for (; j < end; j += 32)
+    if ((*mask = above_mask<float>(row + j, bias ? bias + j : nullptr, t)) != 0) return j;
+  *mask = 0;
+  return end;
 }
 #endif
 
+
+
+// The k largest of row[j] + bias[j] over j < n, largest first, under the order "greater value first (NaN counts as
+// largest), then lower index" (at::topk's order). Values that beat the threshold (the k-th best found so far) are
+// appended to a buffer of max(4k, 64) candidates; a full buffer is cut back to its best k (nth_element), which raises
+// the threshold. Amortised O(1) per candidate, and after the first few blocks of 32 almost no value is one, so the row
+// costs about one vectorised read per value. The final k are sorted.
+template <typename T>
+class RowTopK {
+ public:
+  explicit RowTopK(int64_t k) : k_(k), cap_(std::max<int64_t>(4 * k, 64)) { buf_.reserve(static_cast<size_t>(cap_)); }
+
+  void select(const T* row, const T* bias, int64_t n, T* values_out, int64_t* indices_out) {
+    buf_.clear();
+    have_threshold_ = false;
+    auto value = [&](int64_t j) { return bias ? row[j] + bias[j] : row[j]; };
+    int64_t j = 0;
+    for (; j < n && (!have_threshold_ || j % kBlock != 0); ++j) consider(value(j), j);   // until a threshold exists
+    const int64_t blocks_end = j + (n - j) / kBlock * kBlock;
+    uint32_t mask = 0;
+    while ((j = find_above<T>(row, bias, j, blocks_end, threshold_, &mask)) < blocks_end) {
+      for (; mask != 0; mask &= mask - 1) {
+        const int64_t q = j + __builtin_ctz(mask);
+        consider(value(q), q);   // re-tested: an earlier candidate of the block may have raised the threshold
+      }
+      j += kBlock;
+    }
+    for (; j < n; ++j) consider(value(j), j);
+    if (static_cast<int64_t>(buf_.size()) > k_) cut();
+    std::sort(buf_.begin(), buf_.end(), better);
+    for (int64_t i = 0; i < k_; ++i) {
+      values_out[i] = buf_[static_cast<size_t>(i)].first;
+      indices_out[i] = buf_[static_cast<size_t>(i)].second;
+    }
+  }
+
+ private:
+  static constexpr int64_t kBlock = 32;
+  using Entry = std::pair<T, int64_t>;
+  static bool better(const Entry& a, const Entry& c) {
+    return greater(a.first, c.first) || (!greater(c.first, a.first) && a.second < c.second);
+  }
+
+  // Later indices lose ties, so a value equal to the threshold can never enter.
+  void consider(T v, int64_t j) {
+    if (have_threshold_ && !greater(v, threshold_)) return;
+    buf_.emplace_back(v, j);
+    if (static_cast<int64_t>(buf_.size()) == cap_) cut();
+  }
+
+  void cut() {
+    std::nth_element(buf_.begin(), buf_.begin() + (k_ - 1), buf_.end(), better);
+    buf_.resize(static_cast<size_t>(k_));
+    threshold_ = buf_[static_cast<size_t>(k_ - 1)].first;
+    have_threshold_ = true;
+  }
+
+  const int64_t k_, cap_;
+  std::vector<Entry> buf_;
+  T threshold_ = T(0);
+  bool have_threshold_ = false;
+};
+
+// Entries grouped by index (a stable counting sort): the entries with idx = r are order[start[r] .. start[r + 1]), in
+// their original order.
+struct Grouping {
+  std::vector<int64_t> start, order;
+};
+Grouping group_by(const int64_t* idx, int64_t m, int64_t groups) {
+  Grouping g;
+  g.start.assign(static_cast<size_t>(groups) + 1, 0);
+  for (int64_t i = 0; i < m; ++i) ++g.start[idx[i] + 1];
+  for (int64_t r = 0; r < groups; ++r) g.start[r + 1] += g.start[r];
+  g.order.resize(static_cast<size_t>(m));
+  std::vector<int64_t> next(g.start.begin(), g.start.end() - 1);
+  for (int64_t i = 0; i < m; ++i) g.order[next[idx[i]]++] = i;
+  return g;
+}
+
+// The per-thread loops of the kernels below, compiled once per instruction set (SAEWB_CLONES); float and double each.
+template <typename T>
+SAEWB_INLINE void spmm_rows(int64_t begin, int64_t end, int64_t d, const int64_t* start, const int64_t* order,
+                            const int64_t* col, const T* value, const T* dense, T* out) {
+  for (int64_t r = begin; r < end; ++r) {
+    T* o = out + r * d;
+    for (int64_t j = 0; j < d; ++j) o[j] = T(0);
+    for (int64_t p = start[r]; p < start[r + 1]; ++p) {
+      const int64_t e = order[p];
+      saewb::axpy(o, value[e], dense + col[e] * d, d);
+    }
+  }
+}
+SAEWB_CLONES void spmm_rows_f32(int64_t begin, int64_t end, int64_t d, const int64_t* start, const int64_t* order,
+                                const int64_t* col, const float* value, const float* dense, float* out) {
+  spmm_rows<float>(begin, end, d, start, order, col, value, dense, out);
+}
+SAEWB_CLONES void spmm_rows_f64(int64_t begin, int64_t end, int64_t d, const int64_t* start, const int64_t* order,
+                                const int64_t* col, const double* value, const double* dense, double* out) {
+  spmm_rows<double>(begin, end, d, start, order, col, value, dense, out);
+}
+
+template <typename T>
+SAEWB_INLINE void sddmm_range(int64_t begin, int64_t end, int64_t d, const int64_t* row, const int64_t* col, const T* a,
+                              const T* b, T* out) {
+  for (int64_t i = begin; i < end; ++i) out[i] = saewb::dot(a + row[i] * d, b + col[i] * d, d);
+}
+SAEWB_CLONES void sddmm_range_f32(int64_t begin, int64_t end, int64_t d, const int64_t* row, const int64_t* col,
+                                  const float* a, const float* b, float* out) {
+  sddmm_range<float>(begin, end, d, row, col, a, b, out);
+}
+SAEWB_CLONES void sddmm_range_f64(int64_t begin, int64_t end, int64_t d, const int64_t* row, const int64_t* col,
+                                  const double* a, const double* b, double* out) {
+  sddmm_range<double>(begin, end, d, row, col, a, b, out);
+}
+
+// Per latent n in [begin, end): dw[n] = sum of z[e] g[token e] and dz[e] = g[token e] . w[n] over n's entries e.
+template <typename T>
+SAEWB_INLINE void decode_backward_rows(int64_t begin, int64_t end, int64_t d, const int64_t* start, const int64_t* order,
+                                       const int64_t* token, const T* z, const T* g, const T* w, T* dz, T* dw) {
+  for (int64_t r = begin; r < end; ++r) {
+    const T* wr = w + r * d;
+    T* o = dw + r * d;
+    for (int64_t j = 0; j < d; ++j) o[j] = T(0);
+    for (int64_t q = start[r]; q < start[r + 1]; ++q) {
+      const int64_t e = order[q];
+      const T* gr = g + token[e] * d;
+      dz[e] = saewb::dot(gr, wr, d);
+      saewb::axpy(o, z[e], gr, d);
+    }
+  }
+}
+SAEWB_CLONES void decode_backward_rows_f32(int64_t begin, int64_t end, int64_t d, const int64_t* start, const int64_t* order,
+                                           const int64_t* token, const float* z, const float* g, const float* w, float* dz,
+                                           float* dw) {
+  decode_backward_rows<float>(begin, end, d, start, order, token, z, g, w, dz, dw);
+}
+SAEWB_CLONES void decode_backward_rows_f64(int64_t begin, int64_t end, int64_t d, const int64_t* start, const int64_t* order,
+                                           const int64_t* token, const double* z, const double* g, const double* w,
+                                           double* dz, double* dw) {
+  decode_backward_rows<double>(begin, end, d, start, order, token, z, g, w, dz, dw);
+}
+template <typename T, typename F32, typename F64, typename... Args>
+inline void by_dtype(F32 f32, F64 f64, Args... args) {
+  if constexpr (std::is_same<T, float>::value) f32(args...);
+  else f64(args...);
+}
 }  // namespace
 
 SAEWB_API int32_t saewb_topk_of_sum(saewb_tensor x_in, saewb_tensor bias_in, int64_t k, saewb_tensor* values_out,
@@ -127,38 +292,8 @@ SAEWB_API int32_t saewb_topk_of_sum(saewb_tensor x_in, saewb_tensor bias_in, int
     scalar_t* vp = values.data_ptr<scalar_t>();
     int64_t* ip = indices.data_ptr<int64_t>();
     at::parallel_for(0, b, 16, [&](int64_t begin, int64_t end) {
-      std::vector<std::pair<scalar_t, int64_t>> heap(static_cast<size_t>(k));
-      // Min-heap on "greater": heap.front() is the smallest of the current top k.
-      auto cmp = [](const std::pair<scalar_t, int64_t>& a, const std::pair<scalar_t, int64_t>& c) {
-        return greater(a.first, c.first) || (!greater(c.first, a.first) && a.second < c.second);
-      };
-      for (int64_t r = begin; r < end; ++r) {
-        const scalar_t* row = xp + r * n;
-        for (int64_t j = 0; j < k; ++j) heap[j] = {bp ? row[j] + bp[j] : row[j], j};
-        std::make_heap(heap.begin(), heap.end(), cmp);
-        // Blocks of 32: a vectorised test whether any value can enter the top k; after the first few blocks almost
-        // none can, so most of the row costs one read per value.
-        constexpr int64_t kBlock = 32;
-        auto offer = [&](int64_t j) {
-          const scalar_t v = bp ? row[j] + bp[j] : row[j];
-          if (greater(v, heap.front().first)) {
-            std::pop_heap(heap.begin(), heap.end(), cmp);
-            heap.back() = {v, j};
-            std::push_heap(heap.begin(), heap.end(), cmp);
-          }
-        };
-        int64_t j = k;
-        for (; j < n && j % kBlock != 0; ++j) offer(j);
-        for (; j + kBlock <= n; j += kBlock)
-          if (any_above<scalar_t>(row + j, bp ? bp + j : nullptr, heap.front().first))
-            for (int64_t q = 0; q < kBlock; ++q) offer(j + q);
-        for (; j < n; ++j) offer(j);
-        std::sort_heap(heap.begin(), heap.end(), cmp);  // largest first (ties: lower index first)
-        for (int64_t j = 0; j < k; ++j) {
-          vp[r * k + j] = heap[j].first;
-          ip[r * k + j] = heap[j].second;
-        }
-      }
+      RowTopK<scalar_t> selector(k);
+      for (int64_t r = begin; r < end; ++r) selector.select(xp + r * n, bp, n, vp + r * k, ip + r * k);
     });
   });
   *values_out = saewb::wrap(std::move(values));
@@ -190,31 +325,16 @@ SAEWB_API saewb_tensor saewb_spmm_coo(saewb_tensor row_in, saewb_tensor col_in, 
   const int64_t* cp = col.data_ptr<int64_t>();
   check_range(rp, m, num_rows, "spmm_coo: row");
   check_range(cp, m, kk, "spmm_coo: col");
-  // Stable counting sort of the entries by output row.
-  std::vector<int64_t> start(static_cast<size_t>(num_rows) + 1, 0);
-  for (int64_t i = 0; i < m; ++i) ++start[rp[i] + 1];
-  for (int64_t r = 0; r < num_rows; ++r) start[r + 1] += start[r];
-  std::vector<int64_t> order(static_cast<size_t>(m));
-  {
-    std::vector<int64_t> next(start.begin(), start.end() - 1);
-    for (int64_t i = 0; i < m; ++i) order[next[rp[i]]++] = i;
-  }
+  const Grouping groups = group_by(rp, m, num_rows);
+  const int64_t* start = groups.start.data();
+  const int64_t* order = groups.order.data();
   at::Tensor out = at::empty({num_rows, d}, dense.options());
   AT_DISPATCH_FLOATING_TYPES(dense.scalar_type(), "spmm_coo", [&] {
     const scalar_t* xp = dense.data_ptr<scalar_t>();
     const scalar_t* wp = value.data_ptr<scalar_t>();
     scalar_t* op = out.data_ptr<scalar_t>();
     at::parallel_for(0, num_rows, 64, [&](int64_t begin, int64_t end) {
-      for (int64_t r = begin; r < end; ++r) {
-        scalar_t* o = op + r * d;
-        std::fill(o, o + d, scalar_t(0));
-        for (int64_t p = start[r]; p < start[r + 1]; ++p) {
-          const int64_t e = order[p];
-          const scalar_t a = wp[e];
-          const scalar_t* src = xp + cp[e] * d;
-          for (int64_t j = 0; j < d; ++j) o[j] += a * src[j];
-        }
-      }
+      by_dtype<scalar_t>(spmm_rows_f32, spmm_rows_f64, begin, end, d, start, order, cp, wp, xp, op);
     });
   });
   return saewb::wrap(std::move(out));
@@ -246,13 +366,62 @@ SAEWB_API saewb_tensor saewb_sddmm_coo(saewb_tensor row_in, saewb_tensor col_in,
     const scalar_t* bp = bb.data_ptr<scalar_t>();
     scalar_t* op = out.data_ptr<scalar_t>();
     at::parallel_for(0, m, 256, [&](int64_t begin, int64_t end) {
-      for (int64_t i = begin; i < end; ++i) {
-        const scalar_t* x = ap + rp[i] * d;
-        const scalar_t* y = bp + cp[i] * d;
-        op[i] = dot(x, y, d);
-      }
+      by_dtype<scalar_t>(sddmm_range_f32, sddmm_range_f64, begin, end, d, rp, cp, ap, bp, op);
     });
   });
   return saewb::wrap(std::move(out));
   SAEWB_CATCH_TENSOR
+}
+
+// The backward of the sparse decode x_hat[t] = sum over entries m of token t of z[m] * w[latent m], given g = dL/dx_hat:
+//   dz[m] = g[token m] . w[latent m]                     [M]
+//   dw[n] = sum over entries m of latent n of z[m] * g[token m]   [N, D]
+// in one pass grouped by latent: each row of w is read once, in order, and each row of dw written once, instead of a
+// gather over random rows of w (sddmm_coo) followed by a second grouped pass (spmm_coo). Per latent the entries are
+// summed in their given order on one thread: deterministic for any thread count.
+SAEWB_API int32_t saewb_decode_backward_coo(saewb_tensor token_in, saewb_tensor latent_in, saewb_tensor z_in, saewb_tensor g_in,
+                                            saewb_tensor w_in, saewb_tensor* dz_out, saewb_tensor* dw_out) {
+  SAEWB_TRY
+  const at::Tensor& w0 = *w_in;
+  const at::Tensor& g0 = *g_in;
+  TORCH_CHECK(w0.dim() == 2 && g0.dim() == 2 && w0.size(1) == g0.size(1), "decode_backward_coo: g [B, D] and w [N, D] must share D, got ",
+              g0.sizes(), " and ", w0.sizes());
+  TORCH_CHECK(w0.scalar_type() == g0.scalar_type() && z_in->scalar_type() == w0.scalar_type(), "decode_backward_coo: g, w and z must share a dtype, got ",
+              g0.scalar_type(), ", ", w0.scalar_type(), " and ", z_in->scalar_type());
+  const int64_t m = z_in->numel();
+  TORCH_CHECK(z_in->dim() == 1, "decode_backward_coo: z must be 1-D, got ", z_in->sizes());
+  check_index(*token_in, "decode_backward_coo: token", m);
+  check_index(*latent_in, "decode_backward_coo: latent", m);
+  const int64_t n = w0.size(0), d = w0.size(1), b = g0.size(0);
+  if (!w0.device().is_cpu() || !(w0.scalar_type() == at::kFloat || w0.scalar_type() == at::kDouble)) {
+    at::Tensor gs = g0.index_select(0, *token_in);
+    *dz_out = saewb::wrap((gs * w0.index_select(0, *latent_in)).sum(1));
+    *dw_out = saewb::wrap(at::zeros({n, d}, w0.options()).index_add_(0, *latent_in, gs * z_in->unsqueeze(1)));
+    return 0;
+  }
+  at::Tensor w = w0.contiguous(), g = g0.contiguous(), z = z_in->contiguous(), token = token_in->contiguous(),
+             latent = latent_in->contiguous();
+  const int64_t* tp = token.data_ptr<int64_t>();
+  const int64_t* lp = latent.data_ptr<int64_t>();
+  check_range(tp, m, b, "decode_backward_coo: token");
+  check_range(lp, m, n, "decode_backward_coo: latent");
+  const Grouping groups = group_by(lp, m, n);
+  at::Tensor dz = at::empty({m}, w.options());
+  at::Tensor dw = at::empty({n, d}, w.options());
+  AT_DISPATCH_FLOATING_TYPES(w.scalar_type(), "decode_backward_coo", [&] {
+    const scalar_t* wp = w.data_ptr<scalar_t>();
+    const scalar_t* gp = g.data_ptr<scalar_t>();
+    const scalar_t* zp = z.data_ptr<scalar_t>();
+    scalar_t* dzp = dz.data_ptr<scalar_t>();
+    scalar_t* dwp = dw.data_ptr<scalar_t>();
+    const int64_t* start = groups.start.data();
+    const int64_t* order = groups.order.data();
+    at::parallel_for(0, n, 64, [&](int64_t begin, int64_t end) {
+      by_dtype<scalar_t>(decode_backward_rows_f32, decode_backward_rows_f64, begin, end, d, start, order, tp, zp, gp, wp, dzp, dwp);
+    });
+  });
+  *dz_out = saewb::wrap(std::move(dz));
+  *dw_out = saewb::wrap(std::move(dw));
+  return 0;
+  SAEWB_CATCH_STATUS
 }

@@ -32,6 +32,41 @@ public class FusedOptimTests
         foreach (var (key, t) in plain.state_dict()) Assert.True(fused.state_dict()[key].allclose(t, tol, tol), key);
     }
 
+    [Theory]
+    [InlineData(ScalarType.Float32, true)]
+    [InlineData(ScalarType.Float64, true)]
+    [InlineData(ScalarType.Float32, false)]
+    public void UnitNormRowsInsideAdamEqualTheSeparatePasses(ScalarType dtype, bool fused)
+    {
+        // set_unit_norm_rows: projection, update and rescaling in Adam's pass, bit for bit the three separate steps.
+        using var scope = NewDisposeScope();
+        using var gen = new Generator(4);
+        var start = nn.utils.normalize_rows_(randn(new long[] { 70, 37 }, dtype, generator: gen));
+        var a = start.clone().requires_grad_();
+        var b = start.clone().requires_grad_();
+        var options = new optim.AdamOptions { lr = 1e-2, eps = 1e-8, fused = fused };
+        using var separate = new optim.Adam([a], options);
+        using var inside = new optim.Adam([b], options);
+        inside.set_unit_norm_rows(b);
+        for (var step = 0; step < 10; step++)
+        {
+            var grad = randn(new long[] { 70, 37 }, dtype, generator: gen);
+            a.grad = nn.utils.remove_parallel_rows_(grad.clone(), a);
+            b.grad = grad.clone();
+            separate.step();
+            using (no_grad()) nn.utils.normalize_rows_(a);
+            inside.step();
+            Assert.True(b.grad!.equal(grad), "the gradient tensor must be left as backward made it");
+        }
+        Assert.True(b.equal(a), $"max |diff| {(b - a).abs().max().item<double>():G3}");
+        Assert.True((b.norm(2, 1) - 1).abs().max().item<double>() < (dtype == ScalarType.Float32 ? 1e-6 : 1e-14));
+        Assert.False(b.equal(start));
+        Assert.Contains("not one of this optimiser's parameters", Assert.Throws<ArgumentException>(() => inside.set_unit_norm_rows(a)).Message);
+        var vector = zeros(5).requires_grad_();
+        using var other = new optim.Adam([vector]);
+        Assert.Contains("must be [N, D]", Assert.Throws<ArgumentException>(() => other.set_unit_norm_rows(vector)).Message);
+    }
+
     [Fact]
     public void RowKernelsEqualTheirCompositeForms()
     {

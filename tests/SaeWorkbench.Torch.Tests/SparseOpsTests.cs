@@ -1,6 +1,6 @@
 namespace SaeWorkbench.Torch.Tests;
 
-/// <summary>topk_of_sum, spmm_coo and sddmm_coo against the composite ops they replace.</summary>
+/// <summary>topk_of_sum, spmm_coo, sddmm_coo and decode_backward_coo against the composite ops they replace.</summary>
 public class SparseOpsTests
 {
     [Theory]
@@ -38,6 +38,37 @@ public class SparseOpsTests
     [Theory]
     [InlineData(ScalarType.Float32)]
     [InlineData(ScalarType.Float64)]
+    public void TopKOfSumMatchesTopKOnWideRowsWithTiesAndNaNs(ScalarType dtype)
+    {
+        // Rows wide enough for the candidate buffer to be cut many times and the 32-wide blocks to be used, with small
+        // integers (many ties at the threshold), NaNs in some rows, and a width that is not a multiple of 32.
+        using var scope = NewDisposeScope();
+        using var g = new Generator(12);
+        const long rows = 40, n = 5003;
+        var x = randint(-50, 50, new[] { rows, n }, generator: g).to(dtype);
+        var nanAt = randint(0, n, new long[] { 5 }, generator: g);
+        for (var r = 0; r < 5; r++) x[r * 7, nanAt[r].item<long>()] = tensor(double.NaN, dtype);
+        x[3] = full(new[] { n }, 1.0, dtype);                                   // a row of equal values: the first k win
+        var bias = randint(-3, 3, new[] { n }, generator: g).to(dtype);
+        // The reference order: a stable descending sort with NaN mapped above every value (at::topk itself leaves the
+        // order of ties unspecified, so it cannot be the reference for indices).
+        var sum = x + bias;
+        var (_, order) = sum.masked_fill(sum.isnan(), 1e9).sort(1, descending: true, stable: true);
+        foreach (var k in new long[] { 1, 32, 100 })
+        {
+            var (v, i) = topk_of_sum(x, bias, k);
+            var ev = sum.topk(k).values;
+            Assert.True(v.isnan().equal(ev.isnan()), $"NaN positions differ for k = {k}");
+            Assert.True(v.masked_fill(v.isnan(), 0).equal(ev.masked_fill(ev.isnan(), 0)), $"values differ for k = {k}");
+            Assert.True(i.equal(order.narrow(1, 0, k)), $"indices differ from the stable order for k = {k}");
+        }
+        var (_, first) = topk_of_sum(x.narrow(0, 3, 1), null, 32);
+        Assert.Equal(Enumerable.Range(0, 32).Select(j => (long)j), first.ToArray<long>());
+    }
+
+    [Theory]
+    [InlineData(ScalarType.Float32)]
+    [InlineData(ScalarType.Float64)]
     public void SpmmAndSddmmEqualTheirDenseForms(ScalarType dtype)
     {
         using var scope = NewDisposeScope();
@@ -58,6 +89,39 @@ public class SparseOpsTests
         Assert.Equal(0.0, spmm_coo(row, col, value, dense, rows + 5).narrow(0, rows, 5).abs().sum().item<double>());
         var bad = Assert.Throws<TorchException>(() => spmm_coo(row, col, value, dense, 3));
         Assert.Contains("out of range [0, 3)", bad.Message);
+    }
+
+    [Theory]
+    [InlineData(ScalarType.Float32)]
+    [InlineData(ScalarType.Float64)]
+    public void DecodeBackwardEqualsTheGradientsOfTheDenseDecode(ScalarType dtype)
+    {
+        // x_hat = Z W with Z [B, N] holding z at the code's entries: dL/dz = (g W^T) at the entries, dL/dW = Z^T g.
+        using var scope = NewDisposeScope();
+        using var gen = new Generator(9);
+        const long b = 31, n = 45, d = 37, m = 200;                            // d not a multiple of 16: the lanes' tail
+        var token = randint(0, b, new[] { m }, generator: gen);
+        var latent = randint(0, n - 5, new[] { m }, generator: gen);           // the last 5 latents have no entries
+        var z = randn(new[] { m }, dtype, generator: gen);
+        var w = randn(new[] { n, d }, dtype, generator: gen);
+        var g = randn(new[] { b, d }, dtype, generator: gen);
+        var zDense = zeros(new[] { b * n }, dtype).index_add(0, token * n + latent, z).view(b, n);
+        var (dz, dw) = decode_backward_coo(token, latent, z, g, w);
+        var tol = dtype == ScalarType.Float32 ? 1e-5 : 1e-12;
+        Assert.True(dz.allclose(g.mm(w.t()).view(-1).index_select(0, token * n + latent), tol, tol));
+        Assert.True(dw.allclose(zDense.t().mm(g), tol, tol));
+        Assert.Equal(0.0, dw.narrow(0, n - 5, 5).abs().sum().item<double>());
+        // The same numbers as the two separate kernels, and as dense autograd.
+        Assert.True(dz.allclose(sddmm_coo(token, latent, g, w), tol, tol));
+        Assert.True(dw.allclose(spmm_coo(latent, token, z, g, n), tol, tol));
+        var wLeaf = w.clone().requires_grad_();
+        var zLeaf = zDense.clone().requires_grad_();
+        (zLeaf.mm(wLeaf) * g).sum().backward();
+        Assert.True(dw.allclose(wLeaf.grad!, tol, tol));
+        Assert.True(dz.allclose(zLeaf.grad!.view(-1).index_select(0, token * n + latent), tol, tol));
+        // Bad input names the argument.
+        Assert.Contains("decode_backward_coo: latent[", Assert.Throws<TorchException>(() => decode_backward_coo(token, latent + n, z, g, w)).Message);
+        Assert.Contains("share D", Assert.Throws<TorchException>(() => decode_backward_coo(token, latent, z, g.narrow(1, 0, 5), w)).Message);
     }
 
     [Fact]

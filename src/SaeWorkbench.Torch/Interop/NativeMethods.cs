@@ -19,6 +19,8 @@ internal static unsafe partial class NativeMethods
         NativeLibraryLoader.Register();
         // libtorch may start with a single intra-op thread; use every core, as PyTorch does.
         saewb_set_num_threads(Environment.ProcessorCount);
+        // Large CPU blocks are cached between steps (no page faults on the same shapes each step); see torch.cpu_cache.
+        torch.cpu_cache.ConfigureFromEnvironment();
         // C# backward passes of custom autograd functions (torch.autograd.Function).
         saewb_set_custom_function_callbacks(&torch.autograd.BackwardCallback, &torch.autograd.ReleaseCallback);
     }
@@ -50,6 +52,9 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(Lib)] internal static partial int saewb_get_num_interop_threads();
     [LibraryImport(Lib)] internal static partial IntPtr saewb_parallel_info();
     [LibraryImport(Lib)] internal static partial IntPtr saewb_blas_info();
+    [LibraryImport(Lib)] internal static partial int saewb_cpu_cache_configure(int enabled, long limitBytes);
+    [LibraryImport(Lib)] internal static partial int saewb_cpu_cache_empty();
+    [LibraryImport(Lib)] internal static partial int saewb_cpu_cache_stats(long* stats);
     [LibraryImport(Lib)] internal static partial int saewb_cuda_is_available();
     [LibraryImport(Lib)] internal static partial int saewb_cuda_device_count();
     [LibraryImport(Lib)] internal static partial int saewb_cuda_synchronize(int device);
@@ -294,6 +299,7 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(Lib)] internal static partial int saewb_topk_of_sum(IntPtr x, IntPtr bias, long k, out IntPtr values, out IntPtr indices);
     [LibraryImport(Lib)] internal static partial IntPtr saewb_spmm_coo(IntPtr row, IntPtr col, IntPtr value, IntPtr dense, long numRows);
     [LibraryImport(Lib)] internal static partial IntPtr saewb_sddmm_coo(IntPtr row, IntPtr col, IntPtr a, IntPtr b);
+    [LibraryImport(Lib)] internal static partial int saewb_decode_backward_coo(IntPtr token, IntPtr latent, IntPtr z, IntPtr g, IntPtr w, out IntPtr dz, out IntPtr dw);
     [LibraryImport(Lib)] internal static partial IntPtr saewb_dropout(IntPtr a, double p, int train);
     [LibraryImport(Lib)] internal static partial IntPtr saewb_cross_entropy(IntPtr logits, IntPtr target, IntPtr weight, int reduction, long ignoreIndex, double labelSmoothing);
     [LibraryImport(Lib)] internal static partial IntPtr saewb_nll_loss(IntPtr logp, IntPtr target, int reduction, long ignoreIndex);
@@ -342,7 +348,7 @@ internal static unsafe partial class NativeMethods
     // ---- optim ----
     [LibraryImport(Lib)] internal static partial int saewb_adam_step(IntPtr param, IntPtr grad, IntPtr expAvg, IntPtr expAvgSq, IntPtr maxExpAvgSq, long step, double lr, double beta1, double beta2, double eps, double weightDecay, int decoupled, int maximize);
     [LibraryImport(Lib)] internal static partial int saewb_clip_grad_norm_(IntPtr* grads, long n, double maxNorm, double normType, out double totalNorm);
-    [LibraryImport(Lib)] internal static partial int saewb_adam_step_fused(IntPtr param, IntPtr grad, IntPtr expAvg, IntPtr expAvgSq, long step, double lr, double beta1, double beta2, double eps, double weightDecay, int decoupled, int maximize);
+    [LibraryImport(Lib)] internal static partial int saewb_adam_step_fused(IntPtr param, IntPtr grad, IntPtr expAvg, IntPtr expAvgSq, long step, double lr, double beta1, double beta2, double eps, double weightDecay, int decoupled, int maximize, int unitNormRows);
     [LibraryImport(Lib)] internal static partial int saewb_remove_parallel_rows_(IntPtr g, IntPtr w);
     [LibraryImport(Lib)] internal static partial int saewb_normalize_rows_(IntPtr w);
 }

@@ -105,15 +105,40 @@ public static partial class torch
                                 _state[p] = s;
                             }
                             s.Step++;
+                            var rows = _unitNormRows.Contains(p);
                             if (o.fused && !o.amsgrad)
                                 N.Check(N.saewb_adam_step_fused(p.Handle, grad.Handle, s.ExpAvg.Handle, s.ExpAvgSq.Handle,
-                                    s.Step, lr, o.beta1, o.beta2, o.eps, o.weight_decay, _decoupled ? 1 : 0, o.maximize ? 1 : 0));
+                                    s.Step, lr, o.beta1, o.beta2, o.eps, o.weight_decay, _decoupled ? 1 : 0, o.maximize ? 1 : 0, rows ? 1 : 0));
                             else
-                                N.Check(N.saewb_adam_step(p.Handle, grad.Handle, s.ExpAvg.Handle, s.ExpAvgSq.Handle, Tensor.HandleOrZero(s.MaxExpAvgSq),
+                            {
+                                using var g = rows ? nn.utils.remove_parallel_rows_(grad.clone(), p) : grad.alias();
+                                N.Check(N.saewb_adam_step(p.Handle, g.Handle, s.ExpAvg.Handle, s.ExpAvgSq.Handle, Tensor.HandleOrZero(s.MaxExpAvgSq),
                                     s.Step, lr, o.beta1, o.beta2, o.eps, o.weight_decay, _decoupled ? 1 : 0, o.maximize ? 1 : 0));
+                                if (rows) nn.utils.normalize_rows_(p);
+                            }
                         }
                     }
                 }
+            }
+
+            private readonly HashSet<Tensor> _unitNormRows = new(ReferenceEqualityComparer.Instance);
+
+            /// <summary>
+            /// Keeps the rows of <paramref name="parameter"/> ([N, D], one of this optimiser's parameters) at unit L2 norm,
+            /// the SAE decoder constraint: each step removes the gradient's component parallel to each row, updates, and
+            /// rescales each row to unit norm. The fused form does all three in one pass over each row; the result is bit
+            /// for bit that of <see cref="nn.utils.remove_parallel_rows_"/> on the gradient, a step, and
+            /// <see cref="nn.utils.normalize_rows_"/>. The gradient tensor itself is left unchanged. Gradient clipping,
+            /// which must see the projected gradient, does not combine with this: project with remove_parallel_rows_
+            /// before clipping instead.
+            /// </summary>
+            public void set_unit_norm_rows(Tensor parameter)
+            {
+                if (!ParamGroups.Any(g => g.Parameters.Any(q => ReferenceEquals(q, parameter))))
+                    throw new ArgumentException("set_unit_norm_rows: the tensor is not one of this optimiser's parameters", nameof(parameter));
+                if (parameter.dim() != 2)
+                    throw new ArgumentException($"set_unit_norm_rows: the parameter must be [N, D], got {parameter.ShapeString}", nameof(parameter));
+                _unitNormRows.Add(parameter);
             }
 
             private IEnumerable<(string prefix, Tensor p)> Indexed() =>

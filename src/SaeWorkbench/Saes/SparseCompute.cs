@@ -14,7 +14,8 @@ namespace SaeWorkbench.Saes;
 ///   from the M entries only: dW_enc[n] = sum_{entries at n} g x_b, db_enc[n] = sum g,
 ///   db_pre = -(db_enc @ W_enc) (as the released code does). Never a [B, N] gradient, never a second GEMM.</item>
 /// <item><see cref="Decode"/>: x_hat_b = sum_{entries at b} z W_dec[n] (sparse x dense), and
-///   its backward dz = g_b . W_dec[n], dW_dec[n] = sum_{entries at n} z g_b.</item>
+///   its backward dz = g_b . W_dec[n], dW_dec[n] = sum_{entries at n} z g_b (<see cref="torch.decode_backward_coo"/>:
+///   one pass by latent, each decoder row read once).</item>
 /// </list>
 /// Cost of each: O(M d) with M = B k, against O(B n d) for the dense form. The gathers and scatters are the native
 /// kernels <see cref="torch.spmm_coo"/> and <see cref="torch.sddmm_coo"/> (parallel, deterministic); the selection is
@@ -82,10 +83,9 @@ public static class SparseCompute
                 var w = ctx.saved_tensors[1];
                 var latents = ctx.saved_tensors[2];
                 var tokens = ctx.saved_tensors[3];
-                // dz[m] = g[b_m] . W_dec[n_m]; dW_dec[n] = sum over n's entries of z[m] g[b_m].
-                var dValues = GatherDot(g_BD, tokens, w, latents).to(values.dtype);
-                var dW = ScatterRows(latents, tokens, values.to(w.dtype), g_BD, w.size(0));
-                return new Tensor?[] { dValues, dW };
+                // dz[m] = g[b_m] . W_dec[n_m]; dW_dec[n] = sum over n's entries of z[m] g[b_m] (one pass by latent).
+                var (dValues, dW) = decode_backward_coo(tokens, latents, values.to(w.dtype), g_BD.to(w.dtype), w);
+                return new Tensor?[] { dValues.to(values.dtype), dW };
             });
     }
 
@@ -95,7 +95,4 @@ public static class SparseCompute
     /// </summary>
     public static Tensor ScatterRows(Tensor latents_M, Tensor tokens_M, Tensor weights_M, Tensor X_BD, long numLatents) =>
         spmm_coo(latents_M, tokens_M, weights_M, X_BD, numLatents);
-
-    /// <summary>r[m] = X[token m] . W[latent m]: [M] (<see cref="torch.sddmm_coo"/>).</summary>
-    public static Tensor GatherDot(Tensor X_BD, Tensor tokens_M, Tensor W_ND, Tensor latents_M) => sddmm_coo(tokens_M, latents_M, X_BD, W_ND);
 }

@@ -42,7 +42,13 @@ public sealed class TrainingRun : IDisposable
             eps = Settings.Eps!.Value,
             fused = true,
         });
+        // The unit-norm decoder constraint inside Adam's pass over W_dec (one read of each row instead of three).
+        // Clipping must see the projected gradient, so with clipping the projection runs before it, as a separate pass.
+        if (FusedDecoderConstraint) Optimizer.set_unit_norm_rows(sae.W_dec_ND);
     }
+
+    /// <summary>True when Adam applies the decoder's unit-norm constraint itself (unit-norm decoder, no clipping).</summary>
+    private bool FusedDecoderConstraint => Sae.Config.UnitNormDecoder && !(Settings.GradClipNorm > 0);
 
     public string Name { get; }
     public SparseAutoencoder Sae { get; }
@@ -119,10 +125,11 @@ public sealed class TrainingRun : IDisposable
 
         Optimizer.zero_grad();
         output.Loss.backward();
-        if (Sae.Config.UnitNormDecoder) Sae.RemoveParallelDecoderGradient();
+        var separateConstraint = Sae.Config.UnitNormDecoder && !FusedDecoderConstraint;
+        if (separateConstraint) Sae.RemoveParallelDecoderGradient();
         if (Settings.GradClipNorm > 0) nn.utils.clip_grad_norm_(Sae.parameters(), Settings.GradClipNorm!.Value);
         Optimizer.step();
-        if (Sae.Config.UnitNormDecoder) Sae.NormalizeDecoder();
+        if (separateConstraint) Sae.NormalizeDecoder();
         _scheduler!.step();
         Tracker.Update(output.FiringCounts_N(Sae.Config.FiringThreshold), x.size(0));
         Step++;
