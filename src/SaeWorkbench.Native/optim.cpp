@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <type_traits>
 
 // param <- Adam(param, grad); exp_avg, exp_avg_sq (and max_exp_avg_sq for AMSGrad) are the
 // caller's state tensors, updated in place. `step` counts from 1. decoupled != 0 is AdamW.
@@ -152,11 +151,6 @@ SAEWB_CLONES void remove_parallel_range_f64(int64_t begin, int64_t end, int64_t 
 SAEWB_CLONES void normalize_range_f32(int64_t begin, int64_t end, int64_t d, float* w) { normalize_range<float>(begin, end, d, w); }
 SAEWB_CLONES void normalize_range_f64(int64_t begin, int64_t end, int64_t d, double* w) { normalize_range<double>(begin, end, d, w); }
 
-template <typename T, typename F32, typename F64, typename... Args>
-inline void by_dtype(F32 f32, F64 f64, Args... args) {
-  if constexpr (std::is_same<T, float>::value) f32(args...);
-  else f64(args...);
-}
 
 bool cpu_fast_path(const at::Tensor& t) {
   return t.device().is_cpu() && (t.scalar_type() == at::kFloat || t.scalar_type() == at::kDouble) && t.is_contiguous();
@@ -214,11 +208,11 @@ SAEWB_API int32_t saewb_adam_step_fused(saewb_tensor param, saewb_tensor grad_in
     if (unit_norm_rows) {
       const int64_t rows = p.size(0), d = p.size(1);
       at::parallel_for(0, rows, 64, [&](int64_t begin, int64_t end) {
-        by_dtype<T>(adam_unit_rows_f32, adam_unit_rows_f64, begin, end, d, pp, gp, mp, vp, k);
+        saewb::by_dtype<T>(adam_unit_rows_f32, adam_unit_rows_f64, begin, end, d, pp, gp, mp, vp, k);
       });
     } else {
       at::parallel_for(0, p.numel(), 32768, [&](int64_t begin, int64_t end) {
-        by_dtype<T>(adam_span_f32, adam_span_f64, pp + begin, gp + begin, mp + begin, vp + begin, end - begin, T(0), k);
+        saewb::by_dtype<T>(adam_span_f32, adam_span_f64, pp + begin, gp + begin, mp + begin, vp + begin, end - begin, T(0), k);
       });
     }
   });
@@ -243,7 +237,7 @@ SAEWB_API int32_t saewb_remove_parallel_rows_(saewb_tensor g_in, saewb_tensor w_
     scalar_t* gp = g.data_ptr<scalar_t>();
     const scalar_t* wp = w.data_ptr<scalar_t>();
     at::parallel_for(0, n, 64, [&](int64_t begin, int64_t end) {
-      by_dtype<scalar_t>(remove_parallel_range_f32, remove_parallel_range_f64, begin, end, d, gp, wp);
+      saewb::by_dtype<scalar_t>(remove_parallel_range_f32, remove_parallel_range_f64, begin, end, d, gp, wp);
     });
   });
   return 0;
@@ -264,7 +258,7 @@ SAEWB_API int32_t saewb_normalize_rows_(saewb_tensor w_in) {
   AT_DISPATCH_FLOATING_TYPES(w.scalar_type(), "normalize_rows_", [&] {
     scalar_t* wp = w.data_ptr<scalar_t>();
     at::parallel_for(0, n, 64, [&](int64_t begin, int64_t end) {
-      by_dtype<scalar_t>(normalize_range_f32, normalize_range_f64, begin, end, d, wp);
+      saewb::by_dtype<scalar_t>(normalize_range_f32, normalize_range_f64, begin, end, d, wp);
     });
   });
   return 0;

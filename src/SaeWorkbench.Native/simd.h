@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <type_traits>
 
 // Forces a helper into its caller, so that it is compiled for the caller's target (a clone's vector width).
 #define SAEWB_INLINE __attribute__((always_inline)) inline
@@ -34,6 +35,14 @@ SAEWB_INLINE T dot(const T* x, const T* y, int64_t d) {
 template <typename T>
 SAEWB_INLINE void axpy(T* __restrict o, T a, const T* __restrict x, int64_t d) {
   for (int64_t j = 0; j < d; ++j) o[j] += a * x[j];
+}
+
+// Calls f32(args...) for T = float and f64(args...) for T = double: picks a kernel's per-dtype clone inside
+// AT_DISPATCH_FLOATING_TYPES (target_clones functions cannot be templates).
+template <typename T, typename F32, typename F64, typename... Args>
+inline void by_dtype(F32 f32, F64 f64, Args... args) {
+  if constexpr (std::is_same<T, float>::value) f32(args...);
+  else f64(args...);
 }
 
 }  // namespace saewb

@@ -17,7 +17,6 @@
 #include "simd.h"
 
 #include <algorithm>
-#include <type_traits>
 #include <cmath>
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -258,11 +257,6 @@ SAEWB_CLONES void decode_backward_rows_f64(int64_t begin, int64_t end, int64_t d
                                            double* dz, double* dw) {
   decode_backward_rows<double>(begin, end, d, start, order, token, z, g, w, dz, dw);
 }
-template <typename T, typename F32, typename F64, typename... Args>
-inline void by_dtype(F32 f32, F64 f64, Args... args) {
-  if constexpr (std::is_same<T, float>::value) f32(args...);
-  else f64(args...);
-}
 }  // namespace
 
 SAEWB_API int32_t saewb_topk_of_sum(saewb_tensor x_in, saewb_tensor bias_in, int64_t k, saewb_tensor* values_out,
@@ -334,7 +328,7 @@ SAEWB_API saewb_tensor saewb_spmm_coo(saewb_tensor row_in, saewb_tensor col_in, 
     const scalar_t* wp = value.data_ptr<scalar_t>();
     scalar_t* op = out.data_ptr<scalar_t>();
     at::parallel_for(0, num_rows, 64, [&](int64_t begin, int64_t end) {
-      by_dtype<scalar_t>(spmm_rows_f32, spmm_rows_f64, begin, end, d, start, order, cp, wp, xp, op);
+      saewb::by_dtype<scalar_t>(spmm_rows_f32, spmm_rows_f64, begin, end, d, start, order, cp, wp, xp, op);
     });
   });
   return saewb::wrap(std::move(out));
@@ -366,7 +360,7 @@ SAEWB_API saewb_tensor saewb_sddmm_coo(saewb_tensor row_in, saewb_tensor col_in,
     const scalar_t* bp = bb.data_ptr<scalar_t>();
     scalar_t* op = out.data_ptr<scalar_t>();
     at::parallel_for(0, m, 256, [&](int64_t begin, int64_t end) {
-      by_dtype<scalar_t>(sddmm_range_f32, sddmm_range_f64, begin, end, d, rp, cp, ap, bp, op);
+      saewb::by_dtype<scalar_t>(sddmm_range_f32, sddmm_range_f64, begin, end, d, rp, cp, ap, bp, op);
     });
   });
   return saewb::wrap(std::move(out));
@@ -417,7 +411,7 @@ SAEWB_API int32_t saewb_decode_backward_coo(saewb_tensor token_in, saewb_tensor 
     const int64_t* start = groups.start.data();
     const int64_t* order = groups.order.data();
     at::parallel_for(0, n, 64, [&](int64_t begin, int64_t end) {
-      by_dtype<scalar_t>(decode_backward_rows_f32, decode_backward_rows_f64, begin, end, d, start, order, tp, zp, gp, wp, dzp, dwp);
+      saewb::by_dtype<scalar_t>(decode_backward_rows_f32, decode_backward_rows_f64, begin, end, d, start, order, tp, zp, gp, wp, dzp, dwp);
     });
   });
   *dz_out = saewb::wrap(std::move(dz));
