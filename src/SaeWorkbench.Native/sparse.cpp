@@ -79,11 +79,15 @@ inline uint32_t above_mask<double>(const double* row, const double* bias, double
 // its mask in *mask; end (and *mask = 0) when none does. The float form runs 16 lanes at a time where the CPU has
 // AVX-512 (a leaf function compiled for it alone, chosen once at run time; everything else stays baseline x86-64).
 template <typename T>
-inline int64_t find_above(const T* row, const T* bias, int64_t j, int64_t end, T t, uint32_t* mask) {
+inline int64_t find_above_baseline(const T* row, const T* bias, int64_t j, int64_t end, T t, uint32_t* mask) {
   for (; j < end; j += 32)
     if ((*mask = above_mask<T>(row + j, bias ? bias + j : nullptr, t)) != 0) return j;
   *mask = 0;
   return end;
+}
+template <typename T>
+inline int64_t find_above(const T* row, const T* bias, int64_t j, int64_t end, T t, uint32_t* mask) {
+  return find_above_baseline(row, bias, j, end, t, mask);
 }
 #if defined(__x86_64__)
 __attribute__((target("avx512f"), noinline)) int64_t find_above_avx512(const float* row, const float* bias, int64_t j,
@@ -108,11 +112,7 @@ __attribute__((target("avx512f"), noinline)) int64_t find_above_avx512(const flo
 const bool kHaveAvx512 = __builtin_cpu_supports("avx512f");
 template <>
 inline int64_t find_above<float>(const float* row, const float* bias, int64_t j, int64_t end, float t, uint32_t* mask) {
-  if (kHaveAvx512) return find_above_avx512(row, bias, j, end, t, mask);
-  for (; j < end; j += 32)
-    if ((*mask = above_mask<float>(row + j, bias ? bias + j : nullptr, t)) != 0) return j;
-  *mask = 0;
-  return end;
+  return kHaveAvx512 ? find_above_avx512(row, bias, j, end, t, mask) : find_above_baseline(row, bias, j, end, t, mask);
 }
 #endif
 
