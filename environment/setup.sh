@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# SaeWorkbench machine setup: installs from Debian what the build, the tests and the benchmarks
-# need. Idempotent and quick when nothing is missing; run it as root (or with sudo) on Debian 12.
+# SaeWorkbench machine setup: installs from Debian what the tests and the benchmarks need. Idempotent and
+# quick when nothing is missing; run it as root (or with sudo) on Debian 12.
 #
-#   libtorch-dev           libtorch 1.13 (CPU) headers, libraries and TorchConfig.cmake: the engine
-#   cmake, g++             build the native bridge (dotnet build runs CMake)
-#   libopenblas0-pthread   a fast BLAS; without it libtorch's GEMM is ~45x slower (reference BLAS)
-#   python3-torch          Debian's PyTorch on the same libtorch: the independent reference in tests
-#                          and the side-by-side baseline in benchmarks (/usr/bin/python3)
+# The tensor engine itself is TorchSharp with its libtorch 2.10 (CPU, MKL), restored from NuGet by `dotnet build`
+# (environment/torchsharp/TorchSharp.targets): nothing to install here, no C++ toolchain.
+#
+#   python3-torch          Debian's PyTorch (libtorch 1.13, a different build from TorchSharp's): the independent
+#                          reference in tests and the side-by-side baseline in benchmarks (/usr/bin/python3)
+#   libopenblas0-pthread   a fast BLAS for that Python reference; without it its GEMMs are ~45x slower
 #   chromium, fonts-liberation
 #                          headless browser for the figure and notebook-page tests (/usr/bin/chromium),
 #                          with fonts for chart text in screenshots
@@ -19,7 +20,7 @@
 # The .NET 10 SDK must already be on PATH (it is not a Debian package).
 set -euo pipefail
 
-packages=(libtorch-dev cmake g++ libopenblas0-pthread python3-torch chromium fonts-liberation python3-plotly)
+packages=(libopenblas0-pthread python3-torch chromium fonts-liberation python3-plotly)
 command -v npm >/dev/null || packages+=(npm)
 
 die() { echo "environment/setup.sh: $*" >&2; exit 1; }
@@ -45,7 +46,7 @@ else
   echo "setup: Debian packages present (${packages[*]})"
 fi
 
-# OpenBLAS must serve libblas.so.3, which libtorch links against; the reference BLAS is ~45x slower.
+# OpenBLAS must serve libblas.so.3, which Debian's libtorch (the Python reference) links against; the reference BLAS is ~45x slower.
 blas_target=$(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3 2>/dev/null || true)
 case "$blas_target" in
   *openblas*) ;;
@@ -77,4 +78,4 @@ command -v dotnet >/dev/null || die "the .NET SDK (dotnet) is not on PATH: insta
 dotnet --version | grep -q '^10\.' || echo "setup: warning: dotnet $(dotnet --version) found; the projects target .NET 10"
 /usr/bin/python3 -c "import torch" 2>/dev/null || die "/usr/bin/python3 cannot import torch although python3-torch is installed"
 [ -x /usr/bin/chromium ] || die "chromium is installed but /usr/bin/chromium is missing"
-echo "setup: ready (libtorch $(dpkg-query -W -f='${Version}' libtorch-dev), BLAS $(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3), plotly.js $want, $(dpkg-query -W -f='chromium ${Version}' chromium))"
+echo "setup: ready (Python reference torch $(dpkg-query -W -f='${Version}' python3-torch), BLAS $(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3), plotly.js $want, $(dpkg-query -W -f='chromium ${Version}' chromium))"

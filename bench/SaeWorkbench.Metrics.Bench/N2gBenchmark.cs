@@ -1,8 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
 using SaeWorkbench.Metrics;
-using SaeWorkbench.Torch;
-using static SaeWorkbench.Torch.torch;
+using TorchSharp;
+using SaeWorkbench.Engine;
+using static TorchSharp.torch;
 
 namespace SaeWorkbench.Metrics.Bench;
 

@@ -1,7 +1,8 @@
 using System.Diagnostics;
 using SaeWorkbench.Metrics;
-using SaeWorkbench.Torch;
-using static SaeWorkbench.Torch.torch;
+using TorchSharp;
+using SaeWorkbench.Engine;
+using static TorchSharp.torch;
 
 namespace SaeWorkbench.Metrics.Bench;
 

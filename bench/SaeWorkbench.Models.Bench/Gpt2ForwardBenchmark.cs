@@ -1,7 +1,8 @@
 using System.Diagnostics;
 using SaeWorkbench.Bench;
-using SaeWorkbench.Torch;
-using static SaeWorkbench.Torch.torch;
+using TorchSharp;
+using SaeWorkbench.Engine;
+using static TorchSharp.torch;
 
 namespace SaeWorkbench.Models.Bench;
 
@@ -39,7 +40,7 @@ internal sealed class Gpt2ForwardBenchmark : IWorkload
         _model = Gpt2Weights.Load(ModelDir);
         using var gen = new Generator(seed + 1);
         _tokens_BT = randint(0, config.VocabSize, new[] { batch, seq }, int64, generator: gen).DetachFromDisposeScope();
-        save_safetensors(new Dictionary<string, Tensor> { ["tokens"] = _tokens_BT }, TokensFile);
+        SaeWorkbench.IO.SafeTensors.Save(new Dictionary<string, Tensor> { ["tokens"] = _tokens_BT }, TokensFile);
     }
 
     public string Name { get; }

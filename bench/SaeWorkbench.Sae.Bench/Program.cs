@@ -15,8 +15,10 @@
 using System.Diagnostics;
 using System.Globalization;
 using SaeWorkbench.Saes;
-using SaeWorkbench.Torch;
-using static SaeWorkbench.Torch.torch;
+using SaeWorkbench.Training;
+using TorchSharp;
+using SaeWorkbench.Engine;
+using static TorchSharp.torch;
 
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
@@ -31,14 +33,14 @@ var threadsArg = Array.IndexOf(args, "--threads");
 if (threadsArg >= 0) set_num_threads(int.Parse(args[threadsArg + 1], CultureInfo.InvariantCulture));
 var threads = get_num_threads();
 
-Console.WriteLine($"TopK training step, d={d} n={n} k={k} batch={batch}, float32 on CPU, {threads} intra-op threads, BLAS {blas_info().Name}");
+Console.WriteLine($"TopK training step, d={d} n={n} k={k} batch={batch}, float32 on CPU, {threads} intra-op threads, BLAS {EngineInfo.Read().Blas}");
 Console.WriteLine($"encoder GEMM: 2*B*d*n = {2.0 * batch * d * n / 1e9:F1} GFLOP; dense step: about 5 such GEMMs; sparse step: 1 GEMM + O(B k d) gathers");
 Console.WriteLine();
 
 // ---- C#: the sparse TopK step (the trainer's step: forward, backward, decoder-gradient projection, Adam, renormalise) ----
 var sae = new TopKSae(new TopKSaeConfig { DIn = d, NumLatents = n, K = k, AuxK = withAuxK ? 512 : 0, Init = new SaeInit { Seed = 0, GeometricMedianPreBias = false } });
-var opt = new optim.Adam(sae.parameters(), new optim.AdamOptions { lr = 1e-4, eps = 6.25e-10, fused = true });   // as the trainer runs it,
-opt.set_unit_norm_rows(sae.W_dec_ND);                                                                             // decoder constraint included
+var opt = new SaeAdam(sae.parameters(), new AdamOptions { lr = 1e-4, eps = 6.25e-10 });   // as the trainer runs it,
+opt.SetUnitNormRows(sae.W_dec_ND);                                                                                 // decoder constraint included
 var x = randn(batch, d).DetachFromDisposeScope();
 using (no_grad()) sae.mse_baseline.copy_(Losses.MseBaseline(x));
 Tensor? dead = null;
@@ -106,8 +108,7 @@ Console.WriteLine();
 Console.WriteLine($"C# sparse step / encoder-GEMM floor:   {ratio:F2}x   (goal: within 1.3x; the step costs the GEMM + {Fmt(overhead)})");
 Console.WriteLine($"Python dense step / C# sparse step:    {dense / cs:F2}x faster");
 Console.WriteLine($"peak RSS over the measured steps:      C# {Gib(csPeak)}   Python {Gib(py.peakRss)}");
-var cache = cpu_cache.memory_stats();
-Console.WriteLine($"C# CPU block cache: {(cache.Enabled ? "on" : "off (SAEWB_CPU_CACHE=0)")}, {cache.Hits} hits / {cache.Misses} misses, {Gib(cache.CachedBytes)} cached now");
+Console.WriteLine($"glibc malloc tuning (large blocks kept, not unmapped): {(Environment.GetEnvironmentVariable("SAEWB_MALLOC_TUNING") == "0" ? "off (SAEWB_MALLOC_TUNING=0)" : "on")}");
 Console.WriteLine($"C# step breakdown (mean of {csTimes.Count}): " + string.Join(", ", phase.Select(kv => $"{kv.Key} {Fmt(kv.Value / csTimes.Count)}")));
 Console.WriteLine($"pairs (C# step / GEMM): {string.Join("  ", pairs.Select(p => $"{Fmt(p.step)}/{Fmt(p.gemm)}"))}");
 Console.WriteLine($"Python steps: {string.Join(" ", py.steps.Select(Fmt))}; Python GEMMs: {string.Join(" ", py.gemm.Select(Fmt))}");

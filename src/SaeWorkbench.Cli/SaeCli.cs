@@ -1,5 +1,6 @@
 using System.CommandLine;
 using SaeWorkbench.Cli.Commands;
+using SaeWorkbench.Engine;
 
 namespace SaeWorkbench.Cli;
 
@@ -26,6 +27,13 @@ public static class SaeCli
     /// <summary>Parses and runs; returns the process exit code.</summary>
     public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken = default)
     {
+        // The tensor engine first: if TorchSharp cannot load, say why and how to fix it, without a stack trace.
+        try { TorchSharpRuntime.EnsureLoaded(); }
+        catch (TorchSharpLoadException e)
+        {
+            stderr.WriteLine($"error: {e.Message}");
+            return 1;
+        }
         var parse = Build(stdout, stderr).Parse(args);
         var config = new InvocationConfiguration
         {

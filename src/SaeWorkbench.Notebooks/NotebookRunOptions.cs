@@ -41,7 +41,7 @@ public sealed record NotebookRunOptions
     public bool EmbedPageHeadInNotebook { get; init; }
 
     /// <summary>
-    /// Reference the workbench's core assemblies (SaeWorkbench.dll, SaeWorkbench.Torch.dll, found next
+    /// Reference the workbench's core assemblies (SaeWorkbench.dll, TorchSharp.dll, found next
     /// to the runner) in every cell, so that notebooks need no <c>#r</c> for them here (default true).
     /// Notebooks that must also run in .NET Interactive still <c>#r</c> them (by a path into a build
     /// folder); the runner then skips those directives — whatever their folder, even one that does not

@@ -41,7 +41,7 @@ public static partial class NotebookRunner
         ["System", "System.Text", "System.Collections", "System.Collections.Generic", "System.Threading.Tasks", "System.Linq", "System.IO"];
 
     /// <summary>The workbench assemblies referenced by default when found next to the runner.</summary>
-    public static readonly IReadOnlyList<string> WorkbenchAssemblyNames = ["SaeWorkbench.dll", "SaeWorkbench.Torch.dll"];
+    public static readonly IReadOnlyList<string> WorkbenchAssemblyNames = ["SaeWorkbench.dll", "TorchSharp.dll"];
 
     private static readonly SemaphoreSlim WorkingDirectoryGate = new(1, 1);
 

@@ -66,7 +66,7 @@ public class ActivationTests
                 var (xn, _) = sae.Normalize(x);
                 var (pre, mag) = sae.PreActivations(xn);
                 var k2 = sae.Forward(x, new ForwardOptions { Activation = new TopKActivation(2) });
-                Assert.True(k2.L0.item<float>() <= 2, $"{sae.GetType().Name}: TopK(2) gave L0 {k2.L0.item<float>()}");
+                Assert.True(k2.L0.ToSingle() <= 2, $"{sae.GetType().Name}: TopK(2) gave L0 {k2.L0.ToSingle()}");
                 Assert.True(k2.Latents_BN.allclose(new TopKActivation(2).Apply(pre, mag)));
                 Assert.True(k2.Reconstruction_BD.allclose(sae.Decode(k2.Latents_BN)));
                 Assert.Equal(new[] { "mse" }, k2.Losses.Keys);
@@ -88,16 +88,16 @@ public class ActivationTests
         using var sae = new BatchTopKSae(new BatchTopKSaeConfig { DIn = 8, NumLatents = 32, K = 4, Init = new SaeInit { Seed = 5 } });
         manual_seed(3);
         var x = randn(64, 8);
-        Assert.Equal(0f, sae.threshold.item<float>());
+        Assert.Equal(0f, sae.threshold.ToSingle());
         var train = sae.Forward(x);                                   // training mode: batch-level top k*B
         Assert.Equal(4.0, train.Code!.Count / 64.0);
-        Assert.True(sae.threshold.item<float>() > 0, "training updates the threshold estimate");
+        Assert.True(sae.threshold.ToSingle() > 0, "training updates the threshold estimate");
         sae.eval();
-        var theta = sae.threshold.item<double>();
+        var theta = sae.threshold.ToDouble();
         var inference = sae.Forward(x);
         var (xn, _) = sae.Normalize(x);
         var expected = new JumpReluActivation(theta).Apply(sae.PreActivations(xn).pre_BN);
         Assert.True(inference.Latents_BN.allclose(expected));
-        Assert.Equal(sae.threshold.item<float>(), (float)theta);      // eval does not move it
+        Assert.Equal(sae.threshold.ToSingle(), (float)theta);      // eval does not move it
     }
 }

@@ -38,7 +38,7 @@ public class GatedTests
         Assert.True(o.PreActivations_BN.allclose(piGate));
         Assert.True(o.Magnitudes_BN!.allclose(piMag));
         Assert.Equal(new[] { "aux", "l1", "mse" }, o.Losses.Keys.Order());
-        Assert.True(f.ne(0).any().item<bool>() && f.eq(0).any().item<bool>(), "the batch should have both open and closed gates");
+        Assert.True(f.ne(0).any().ToBoolean() && f.eq(0).any().ToBoolean(), "the batch should have both open and closed gates");
     }
 
     [Fact]
@@ -77,16 +77,16 @@ public class GatedTests
         Randomise(sae);
         var x = randn(new long[] { 5, 4 }, float64);
         sae.Forward(x).Losses["aux"].backward();
-        Assert.True(sae.W_dec_ND.grad is null || sae.W_dec_ND.grad.abs().max().item<double>() == 0, "stop-gradient: no W_dec gradient from the aux term");
-        Assert.True(sae.b_dec_D.grad!.abs().max().item<double>() > 0, "b_dec still enters through the encoder input x - b_dec");
-        Assert.True(sae.W_enc_ND.grad!.abs().max().item<double>() > 0);
-        Assert.True(sae.b_gate_N.grad!.abs().max().item<double>() > 0);
-        Assert.True(sae.r_mag_N.grad is null || sae.r_mag_N.grad.abs().max().item<double>() == 0, "the aux term does not see the magnitude path");
+        Assert.True(sae.W_dec_ND.grad is null || sae.W_dec_ND.grad.abs().max().ToDouble() == 0, "stop-gradient: no W_dec gradient from the aux term");
+        Assert.True(sae.b_dec_D.grad!.abs().max().ToDouble() > 0, "b_dec still enters through the encoder input x - b_dec");
+        Assert.True(sae.W_enc_ND.grad!.abs().max().ToDouble() > 0);
+        Assert.True(sae.b_gate_N.grad!.abs().max().ToDouble() > 0);
+        Assert.True(sae.r_mag_N.grad is null || sae.r_mag_N.grad.abs().max().ToDouble() == 0, "the aux term does not see the magnitude path");
 
         // The reconstruction term: the Heaviside gate passes nothing back, so b_gate gets no gradient from it.
         sae.zero_grad();
         sae.Forward(x).Losses["mse"].backward();
-        Assert.True(sae.b_gate_N.grad is null || sae.b_gate_N.grad.abs().max().item<double>() == 0);
-        Assert.True(sae.r_mag_N.grad!.abs().max().item<double>() > 0);
+        Assert.True(sae.b_gate_N.grad is null || sae.b_gate_N.grad.abs().max().ToDouble() == 0);
+        Assert.True(sae.r_mag_N.grad!.abs().max().ToDouble() > 0);
     }
 }

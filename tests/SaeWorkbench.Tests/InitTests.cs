@@ -16,14 +16,14 @@ public class InitTests
         var m = GeometricMedian.Weiszfeld(points, iterations: 500, tolerance: 1e-12);
         // Optimality: the sum of unit vectors from the median to the points vanishes.
         var diff = points - m;
-        var unit = diff / diff.norm(2, 1, keepdim: true);
-        Assert.True(unit.sum(0).norm().item<double>() < 1e-4, $"gradient norm {unit.sum(0).norm().item<double>()}");
+        var unit = diff / diff.norm(1, keepdim: true);
+        Assert.True(unit.sum(0L).norm().ToDouble() < 1e-4, $"gradient norm {unit.sum(0L).norm().ToDouble()}");
         // Robust: the outliers drag the mean about 4.5 away; the median stays near the cluster.
-        Assert.True(points.mean(0).norm().item<double>() > 4);
-        Assert.True(m.norm().item<double>() < 1.0, $"median {m}");
+        Assert.True(points.mean(new long[] { 0 }).norm().ToDouble() > 4);
+        Assert.True(m.norm().ToDouble() < 1.0, $"median {m}");
         // Symmetric points: the median is their centre.
         var square = tensor(new double[] { 1, 1, -1, 1, 1, -1, -1, -1, 0.5, 0.5, -0.5, -0.5 }, new long[] { 6, 2 });
-        Assert.True(GeometricMedian.Weiszfeld(square, 200).abs().max().item<double>() < 1e-9);
+        Assert.True(GeometricMedian.Weiszfeld(square, 200).abs().max().ToDouble() < 1e-9);
     }
 
     [Fact]
@@ -31,20 +31,20 @@ public class InitTests
     {
         using var scope = NewDisposeScope();
         using var random = new TopKSae(new TopKSaeConfig { DIn = 16, NumLatents = 40, K = 4, Init = new SaeInit { Seed = 1 } });
-        Assert.True((random.DecoderNorms_N() - 1).abs().max().item<float>() < 1e-6);
-        Assert.True(random.W_enc_ND.equal(random.W_dec_ND)); // rows = latents in both: W_enc = W_dec^T in the paper's layout
+        Assert.True((random.DecoderNorms_N() - 1).abs().max().ToSingle() < 1e-6);
+        Assert.True(random.W_enc_ND.SameAs(random.W_dec_ND)); // rows = latents in both: W_enc = W_dec^T in the paper's layout
         using var he = new TopKSae(new TopKSaeConfig { DIn = 16, NumLatents = 40, K = 4, Init = new SaeInit { Seed = 1, Decoder = DecoderInit.HeUniform } });
-        Assert.True((he.DecoderNorms_N() - 1).abs().max().item<float>() < 1e-6);
+        Assert.True((he.DecoderNorms_N() - 1).abs().max().ToSingle() < 1e-6);
         using var raw = new TopKSae(new TopKSaeConfig
         {
             DIn = 16, NumLatents = 40, K = 4,
             Init = new SaeInit { Seed = 1, Decoder = DecoderInit.HeUniform, NormalizeDecoderRows = false, EncoderFromDecoderTranspose = false },
         });
         var bound = Math.Sqrt(6.0 / 16);
-        Assert.True(raw.W_dec_ND.abs().max().item<float>() <= bound);
-        Assert.True(raw.W_dec_ND.abs().max().item<float>() > 0.9 * bound);
-        Assert.False(raw.W_enc_ND.equal(raw.W_dec_ND));
-        Assert.True(raw.b_dec_D.eq(0).all().item<bool>() && raw.b_enc_N.eq(0).all().item<bool>());
+        Assert.True(raw.W_dec_ND.abs().max().ToSingle() <= bound);
+        Assert.True(raw.W_dec_ND.abs().max().ToSingle() > 0.9 * bound);
+        Assert.False(raw.W_enc_ND.SameAs(raw.W_dec_ND));
+        Assert.True(raw.b_dec_D.eq(0).all().ToBoolean() && raw.b_enc_N.eq(0).all().ToBoolean());
     }
 
     [Fact]
@@ -54,8 +54,8 @@ public class InitTests
         using var a = new GatedSae(new GatedSaeConfig { DIn = 8, NumLatents = 20, Init = new SaeInit { Seed = 42 } });
         using var b = new GatedSae(new GatedSaeConfig { DIn = 8, NumLatents = 20, Init = new SaeInit { Seed = 42 } });
         using var c = new GatedSae(new GatedSaeConfig { DIn = 8, NumLatents = 20, Init = new SaeInit { Seed = 43 } });
-        Assert.True(a.W_dec_ND.equal(b.W_dec_ND) && a.W_enc_ND.equal(b.W_enc_ND));
-        Assert.False(a.W_dec_ND.equal(c.W_dec_ND));
+        Assert.True(a.W_dec_ND.SameAs(b.W_dec_ND) && a.W_enc_ND.SameAs(b.W_enc_ND));
+        Assert.False(a.W_dec_ND.SameAs(c.W_dec_ND));
     }
 
     [Fact]
@@ -70,12 +70,12 @@ public class InitTests
         });
         sae.InitializeFromData(x);
         Assert.True(sae.b_dec_D.allclose(GeometricMedian.Weiszfeld(x, 100)));
-        Assert.Equal(Losses.MseBaseline(x).item<double>(), sae.mse_baseline.item<double>(), 12);
+        Assert.Equal(Losses.MseBaseline(x).ToDouble(), sae.mse_baseline.ToDouble(), 12);
         using (no_grad())
         {
             var o = sae.Forward(x);
-            var inputNorm = (x - sae.b_dec_D).norm(2, 1).mean().item<double>();
-            var reconNorm = (o.Reconstruction_BD - sae.b_dec_D).norm(2, 1).mean().item<double>();
+            var inputNorm = (x - sae.b_dec_D).norm(1).mean().ToDouble();
+            var reconNorm = (o.Reconstruction_BD - sae.b_dec_D).norm(1).mean().ToDouble();
             Assert.Equal(inputNorm, reconNorm, 9);
         }
     }
@@ -88,9 +88,9 @@ public class InitTests
         var x = randn(128, 12);
         using var sae = new BatchTopKSae(new BatchTopKSaeConfig { DIn = 12, NumLatents = 48, K = 4, Init = new SaeInit { Seed = 3, RescaleEncoderToMatchNorms = true } });
         sae.InitializeFromData(x);
-        Assert.Equal(0f, sae.threshold.item<float>());
-        Assert.True(sae.Forward(x).Loss.item<double>() > 0);
-        Assert.True(sae.threshold.item<float>() > 0, "a training forward does update it");
+        Assert.Equal(0f, sae.threshold.ToSingle());
+        Assert.True(sae.Forward(x).Loss.ToDouble() > 0);
+        Assert.True(sae.threshold.ToSingle() > 0, "a training forward does update it");
     }
 
     [Fact]
@@ -103,12 +103,12 @@ public class InitTests
         sae.W_dec_ND.grad = g.clone();
         sae.RemoveParallelDecoderGradient();
         var projected = sae.W_dec_ND.grad!;
-        Assert.True((projected * sae.W_dec_ND).sum(1).abs().max().item<double>() < 1e-12);
+        Assert.True((projected * sae.W_dec_ND).sum(1).abs().max().ToDouble() < 1e-12);
         // The orthogonal part is untouched: projected = g - (g . d) d for unit d.
         var d = sae.W_dec_ND.detach();
         Assert.True(projected.allclose(g - (g * d).sum(1, keepdim: true) * d, 1e-12, 1e-12));
         using (no_grad()) sae.W_dec_ND.mul_(randn(new long[] { 30, 1 }, float64).abs() + 0.5);
         sae.NormalizeDecoder();
-        Assert.True((sae.DecoderNorms_N() - 1).abs().max().item<double>() < 1e-12);
+        Assert.True((sae.DecoderNorms_N() - 1).abs().max().ToDouble() < 1e-12);
     }
 }

@@ -70,7 +70,7 @@ public sealed class InterchangeTests : IDisposable
         Assert.Equal(10, cfg["d_in"]!.GetValue<long>());
         Assert.Equal(24, cfg["d_sae"]!.GetValue<long>());
         Assert.Equal("blocks.8.hook_resid_post", cfg["meta"]!["hook_name"]!.GetValue<string>());
-        var weights = load_safetensors(Path.Combine(dir, SaeLensFormat.WeightsFile));
+        var weights = SafeTensors.Load(Path.Combine(dir, SaeLensFormat.WeightsFile));
         Assert.Equal(new long[] { 10, 24 }, weights["W_enc"].shape);
         Assert.Equal(new long[] { 24, 10 }, weights["W_dec"].shape);
 
@@ -86,14 +86,14 @@ public sealed class InterchangeTests : IDisposable
         // SAELens's formulas in PyTorch on the same files give the same latents and outputs.
         var xFile = Path.Combine(dir, "x.safetensors");
         var outFile = Path.Combine(dir, "python_out.safetensors");
-        save_safetensors(new Dictionary<string, Tensor> { ["x"] = x }, xFile);
+        SafeTensors.Save(new Dictionary<string, Tensor> { ["x"] = x }, xFile);
         Python.Run("sae_reference.py", "saelens", dir, xFile, outFile);
-        var reference = load_safetensors(outFile);
+        var reference = SafeTensors.Load(outFile);
         using (no_grad())
         {
             Assert.True(reference["sae_out"].allclose(sae.Reconstruct(x), 1e-5, 1e-5), "SAELens's forward disagrees on the output");
             Assert.True(reference["feature_acts"].allclose(sae.Encode(x), 1e-5, 1e-5), "SAELens's forward disagrees on the latents");
-            Assert.True(reference["feature_acts"].ne(0).any().item<bool>() && reference["feature_acts"].eq(0).any().item<bool>());
+            Assert.True(reference["feature_acts"].ne(0).any().ToBoolean() && reference["feature_acts"].eq(0).any().ToBoolean());
         }
     }
 
@@ -107,7 +107,7 @@ public sealed class InterchangeTests : IDisposable
         Assert.Contains("k", e.ParamName);
         using var sae = ReleasedTopKFormat.Load(file, k: 5);
         Assert.Equal(InputNormalization.PerTokenStandardize, sae.Config.Normalization);
-        var reference = load_safetensors(Path.Combine(_dir, "released_reference.safetensors"));
+        var reference = SafeTensors.Load(Path.Combine(_dir, "released_reference.safetensors"));
         var x = reference["x"];
         using (no_grad())
         {
@@ -132,14 +132,14 @@ public sealed class InterchangeTests : IDisposable
         var dir = Path.Combine(_dir, "bad");
         SaeLensFormat.Save(sae, dir);
         var weights = Path.Combine(dir, SaeLensFormat.WeightsFile);
-        var tensors = load_safetensors(weights);
+        var tensors = SafeTensors.Load(weights);
         tensors.Remove("b_enc");
-        save_safetensors(tensors, weights);
+        SafeTensors.Save(tensors, weights);
         var missing = Assert.Throws<InvalidDataException>(() => SaeLensFormat.Load(dir));
         Assert.Contains(weights, missing.Message);
         Assert.Contains("'b_enc'", missing.Message);
         tensors["b_enc"] = zeros(25);
-        save_safetensors(tensors, weights);
+        SafeTensors.Save(tensors, weights);
         var shape = Assert.Throws<InvalidDataException>(() => SaeLensFormat.Load(dir));
         Assert.Contains("'b_enc' has shape [25], expected [24]", shape.Message);
         var cfgPath = Path.Combine(dir, SaeLensFormat.ConfigFile);

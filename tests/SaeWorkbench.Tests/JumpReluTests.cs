@@ -64,7 +64,7 @@ public class JumpReluTests
         for (var n = 0; n < 2; n++)
             if (InWindow(Z[b * 2 + n], Theta[n])) dThetaStep[n] += W[b * 2 + n] * -(1 / Eps);
         AssertClose(dThetaStep, theta.grad!.ToArray<double>());
-        Assert.True(z.grad is null || z.grad.abs().max().item<double>() == 0, "the L0 step must pass no gradient to z");
+        Assert.True(z.grad is null || z.grad.abs().max().ToDouble() == 0, "the L0 step must pass no gradient to z");
     }
 
     [Fact]
@@ -128,8 +128,8 @@ public class JumpReluTests
         var theta = sae.Threshold_N().detach().to(float64);
         // d(lambda mean_b sum_n H)/d log theta_n = theta_n * lambda / B * sum_b -(1/eps) K((pre - theta)/eps)
         var window = ((pre - theta) / 0.5).abs().lt(0.5).to(float64);
-        var expected = theta * (window.sum(0) * (-1 / 0.5) * 0.5 / 16);
-        Assert.True(expected.abs().sum().item<double>() > 0, "no pre-activation fell in the kernel window: the test checks nothing");
+        var expected = theta * (window.sum(0L) * (-1 / 0.5) * 0.5 / 16);
+        Assert.True(expected.abs().sum().ToDouble() > 0, "no pre-activation fell in the kernel window: the test checks nothing");
         Assert.True(sae.log_threshold_N.grad!.to(float64).allclose(expected, 1e-5, 1e-7));
         Assert.Null(sae.W_dec_ND.grad); // the L0 term does not involve the decoder
     }

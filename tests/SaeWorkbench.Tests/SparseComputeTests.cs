@@ -22,7 +22,7 @@ public class SparseComputeTests(ITestOutputHelper output)
         using var scope = NewDisposeScope();
         using var sparse = SaeRegistry.Create(config with { SparseCompute = true });
         using var dense = SaeRegistry.Create(config with { SparseCompute = false });
-        manual_seed((ulong)seed);
+        manual_seed(seed);
         var x = randn(48, config.DIn) * 2 + 0.5;
         using (no_grad())
         {
@@ -40,7 +40,7 @@ public class SparseComputeTests(ITestOutputHelper output)
         Assert.Equal(b.Losses.Keys.Order(), a.Losses.Keys.Order());
         foreach (var (name, value) in b.Losses)
         {
-            var (va, vb) = (a.Losses[name].item<double>(), value.item<double>());
+            var (va, vb) = (a.Losses[name].ToDouble(), value.ToDouble());
             output.WriteLine($"{name}: sparse {va:G9} dense {vb:G9}");
             Assert.True(Math.Abs(va - vb) <= 1e-6 * Math.Max(1, Math.Abs(vb)), $"loss term {name}: sparse {va} vs dense {vb}");
         }
@@ -53,8 +53,8 @@ public class SparseComputeTests(ITestOutputHelper output)
             var (gp, gq) = (p.grad, q.grad);
             Assert.NotNull(gq);
             Assert.NotNull(gp);
-            var scale = gq!.abs().max().item<double>();
-            var diff = (gp! - gq).abs().max().item<double>();
+            var scale = gq!.abs().max().ToDouble();
+            var diff = (gp! - gq).abs().max().ToDouble();
             output.WriteLine($"d{name}: max |sparse - dense| {diff:G3} (max |dense| {scale:G3})");
             Assert.True(scale > 0, $"gradient of {name} is zero: the test would not see a wrong kernel");
             Assert.True(diff <= 2e-6 * Math.Max(1, scale), $"gradient of {name}: max difference {diff} (max {scale})");

@@ -54,8 +54,8 @@ public class ToyTests(ITestOutputHelper output)
         double l0TopK, l0Jump;
         using (no_grad())
         {
-            l0TopK = topk.Forward(x).L0.item<double>();
-            l0Jump = jump.Forward(x).L0.item<double>();
+            l0TopK = topk.Forward(x).L0.ToDouble();
+            l0Jump = jump.Forward(x).L0.ToDouble();
         }
         output.WriteLine($"MMCS: TopK {mmcsTopK:F4} (L0 {l0TopK:F2}), JumpReLU {mmcsJump:F4} (L0 {l0Jump:F2}); true L0 4");
         Assert.True(mmcsTopK >= 0.95, $"TopK MMCS {mmcsTopK:F4} < 0.95");
@@ -74,7 +74,7 @@ public class ToyTests(ITestOutputHelper output)
         using var scope = NewDisposeScope();
         var (x, c) = data.Sample(4096);
         double l0Relu;
-        using (no_grad()) l0Relu = relu.Forward(x).L0.item<double>();
+        using (no_grad()) l0Relu = relu.Forward(x).L0.ToDouble();
         var k = (long)Math.Round(l0Relu);                                    // match TopK's L0 to the ReLU SAE's
         using var topk = new TopKSae(new TopKSaeConfig { DIn = 64, NumLatents = 256, K = k, AuxK = 32, DeadWindowTokens = 20_000, Init = new SaeInit { Seed = 4 } });
         using (var r = new TrainingRun("topk", topk, new OptimizerSettings { LearningRate = 1e-3 }))
@@ -87,7 +87,7 @@ public class ToyTests(ITestOutputHelper output)
             zRelu = relu.Forward(x).Latents_BN;
             var o = topk.Forward(x);
             zTopK = o.Latents_BN;
-            l0TopK = o.L0.item<double>();
+            l0TopK = o.L0.ToDouble();
         }
         var (gtRelu, mRelu) = SuperpositionData.ShrinkageRatio(zRelu, c, relu.W_dec_ND, data.Features_FD);
         var (gtTopK, mTopK) = SuperpositionData.ShrinkageRatio(zTopK, c, topk.W_dec_ND, data.Features_FD);

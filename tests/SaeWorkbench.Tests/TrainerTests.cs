@@ -81,8 +81,8 @@ public sealed class TrainerTests(ITestOutputHelper output) : IDisposable
             foreach (var ((name, p), (_, q)) in a.Sae.state_dict().Zip(c.Sae.state_dict()))
                 Assert.True(p.allclose(q, 0, 0, equal_nan: true), $"{a.Name}.{name} differs after resuming");
             foreach (var (name, t) in a.Optimizer.state_dict())
-                Assert.True(t.equal(c.Optimizer.state_dict()[name]), $"{a.Name} optimiser {name} differs");
-            Assert.True(a.Tracker.TokensSinceFired_N().equal(c.Tracker.TokensSinceFired_N()));
+                Assert.True(t.SameAs(c.Optimizer.state_dict()[name]), $"{a.Name} optimiser {name} differs");
+            Assert.True(a.Tracker.TokensSinceFired_N().SameAs(c.Tracker.TokensSinceFired_N()));
             output.WriteLine($"{a.Name}: final total {a.History[^1].Losses["total"]:G6}, dead {a.Tracker.DeadCount()}, lr {a.History[^1].LearningRate:G4}");
         }
         // The tracker's state matters at the resume point: dead latents feed AuxK on the very first resumed step.
@@ -107,7 +107,7 @@ public sealed class TrainerTests(ITestOutputHelper output) : IDisposable
         Assert.Contains("topk.checkpoint.safetensors", e.Message);
         Assert.Contains("\"K\":4", e.Message);
         var notACheckpoint = Path.Combine(_dir, "plain.safetensors");
-        save_safetensors(new Dictionary<string, Tensor> { ["x"] = zeros(2) }, notACheckpoint);
+        SafeTensors.Save(new Dictionary<string, Tensor> { ["x"] = zeros(2) }, notACheckpoint);
         Assert.Contains(notACheckpoint, Assert.Throws<InvalidDataException>(() => Checkpoint.Load(notACheckpoint)).Message);
     }
 
@@ -147,7 +147,7 @@ public sealed class TrainerTests(ITestOutputHelper output) : IDisposable
         Assert.Contains(path, r.Message);
         var (tensors, metadata) = Checkpoint.Load(path);
         Assert.Equal("5", metadata["step"]);                                    // the one written at step 5, not overwritten
-        Assert.All(Checkpoint.Section(tensors, "sae").Where(kv => kv.Key != "mse_baseline"), kv => Assert.True(kv.Value.isfinite().all().item<bool>(), kv.Key));
+        Assert.All(Checkpoint.Section(tensors, "sae").Where(kv => kv.Key != "mse_baseline"), kv => Assert.True(kv.Value.isfinite().all().ToBoolean(), kv.Key));
         Assert.True(run.WeightsFinite(), "the NaN step must not reach the weights");
         Assert.Contains(progress, p => p.Step == 7);                            // the stop is reported
     }
@@ -184,7 +184,7 @@ public sealed class TrainerTests(ITestOutputHelper output) : IDisposable
         var twin = Make("twin");
         var other = new TrainingRun("other", new JumpReluSae(new JumpReluSaeConfig { DIn = 16, NumLatents = 32, Init = new SaeInit { Seed = 5 } }));
         new Trainer(Config(), d2, [other, twin]).Train();
-        Assert.True(alone.Sae.W_dec_ND.equal(twin.Sae.W_dec_ND));
+        Assert.True(alone.Sae.W_dec_ND.SameAs(twin.Sae.W_dec_ND));
         Assert.Equal(alone.History.Select(h => h.Losses["total"]), twin.History.Select(h => h.Losses["total"]));
         Assert.Equal(d1.TokensRead, d2.TokensRead);
     }
@@ -227,7 +227,7 @@ public sealed class TrainerTests(ITestOutputHelper output) : IDisposable
         var run = new TrainingRun("gated", new GatedSae(new GatedSaeConfig { DIn = 16, NumLatents = 64, Init = new SaeInit { Seed = 1 } }),
             new OptimizerSettings { LearningRate = 1e-2, WarmupSteps = 0 });
         new Trainer(Config(), data, [run]).Train();
-        Assert.True((run.Sae.DecoderNorms_N() - 1).abs().max().item<float>() < 1e-5);
+        Assert.True((run.Sae.DecoderNorms_N() - 1).abs().max().ToSingle() < 1e-5);
         Assert.True(run.History[^1].Losses["total"] < run.History[0].Losses["total"]);
     }
 }
@@ -245,7 +245,7 @@ public class ScheduleTests
         Assert.Equal(1.0, s.Factor(80));
         Assert.Equal(0.5, s.Factor(90), 12);
         Assert.Equal(0.0, s.Factor(100));
-        var cosine = new WarmupDecaySchedule(1000, 1000, 0.1, torch.optim.WarmupShape.Cosine);
+        var cosine = new WarmupDecaySchedule(1000, 1000, 0.1, WarmupShape.Cosine);
         Assert.Equal(0.1 + 0.9 * 0.5 * (1 - Math.Cos(Math.PI * 0.25)), cosine.Factor(250), 12);
         Assert.Equal(0.0, new SparsityWarmup(10_000).Factor(0));
         Assert.Equal(0.25, new SparsityWarmup(10_000).Factor(2500));
@@ -262,7 +262,7 @@ public class ScheduleTests
         Assert.Equal(6.25e-10, topk.Eps);
         Assert.Equal(0.9, topk.Beta1);
         var jump = new OptimizerSettings().Resolve(new JumpReluSaeConfig());
-        Assert.Equal((7e-5, 0.0, 0.999, 1000L, 0.1, torch.optim.WarmupShape.Cosine, 10_000L),
+        Assert.Equal((7e-5, 0.0, 0.999, 1000L, 0.1, WarmupShape.Cosine, 10_000L),
             (jump.LearningRate!.Value, jump.Beta1!.Value, jump.Beta2!.Value, jump.WarmupSteps!.Value, jump.WarmupStartFactor!.Value, jump.WarmupShape!.Value, jump.SparsityWarmupSteps!.Value));
         var relu = new OptimizerSettings().Resolve(new ReluSaeConfig());
         Assert.Equal(LrDecay.Linear, relu.Decay);

@@ -1,5 +1,6 @@
 global using Xunit;
 global using Xunit.Abstractions;
-global using SaeWorkbench.Torch;
-global using SaeWorkbench.Torch.Tests;
-global using static SaeWorkbench.Torch.torch;
+global using TorchSharp;
+global using static TorchSharp.torch;
+global using SaeWorkbench.Engine;
+global using SaeWorkbench.IO;

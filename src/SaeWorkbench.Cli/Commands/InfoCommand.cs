@@ -1,33 +1,26 @@
 using System.CommandLine;
-using SaeWorkbench.Torch;
+using SaeWorkbench.Engine;
 
 namespace SaeWorkbench.Cli.Commands;
 
 /// <summary>
-/// <c>sae info</c>: what the workbench runs on (libtorch version, BLAS, threads, CUDA devices),
-/// the first thing to check when training is slow.
+/// <c>sae info</c>: what the workbench runs on (libtorch version, BLAS, threads, CUDA), the first thing to check when
+/// training is slow or TorchSharp does not load.
 /// </summary>
 public static class InfoCommand
 {
     public static Command Create(TextWriter stdout)
     {
-        var command = new Command("info", "Show the libtorch version, the active BLAS, thread counts and CUDA devices.");
+        var command = new Command("info", "Show the libtorch version, the BLAS, thread counts and CUDA devices.");
         command.SetAction(_ =>
         {
-            var blas = torch.blas_info();
-            stdout.WriteLine($"libtorch      {torch.version}");
-            stdout.WriteLine($"BLAS          {blas.Name} ({blas.Path}){(blas.Config.Length > 0 ? " " + blas.Config : "")}");
-            stdout.WriteLine($"threads       intra-op {torch.get_num_threads()}, inter-op {torch.get_num_interop_threads()}, cores {Environment.ProcessorCount}");
-            stdout.WriteLine($"CUDA          {(torch.cuda.is_available() ? $"{torch.cuda.device_count()} device(s)" : "not available")}");
-            // OpenBLAS picks its kernels from this variable when set (e.g. Haswell = AVX2 kernels on an
-            // AVX-512 CPU: measured 112 vs 151 GFLOP/s for the encoder GEMM on 2 cores).
-            if (Environment.GetEnvironmentVariable("OPENBLAS_CORETYPE") is { Length: > 0 } coretype)
-                stdout.WriteLine($"OpenBLAS      OPENBLAS_CORETYPE={coretype} forces its {coretype} kernels");
-            if (blas.IsReference)
-            {
-                stdout.WriteLine("warning: the reference BLAS is ~45x slower than OpenBLAS; run environment/setup.sh (libopenblas0-pthread).");
-                return 1;
-            }
+            var info = EngineInfo.Read();
+            stdout.WriteLine($"libtorch      {info.LibTorch} (TorchSharp)");
+            stdout.WriteLine($"BLAS          {info.Blas}");
+            stdout.WriteLine($"threads       intra-op {info.IntraOpThreads}, inter-op {info.InterOpThreads}, OpenMP {info.OpenMpThreads?.ToString() ?? "unknown"}, cores {Environment.ProcessorCount}");
+            stdout.WriteLine($"CUDA          {(info.CudaAvailable ? $"{info.CudaDevices} device(s)" : "not available (CPU libtorch; see README, GPU)")}");
+            if (info.NativeDirectory is not null)
+                stdout.WriteLine($"natives       {info.NativeDirectory}{(info.ShimAdapted ? " (TorchSharp's shim adapted to this system's libstdc++)" : "")}");
             return 0;
         });
         return command;

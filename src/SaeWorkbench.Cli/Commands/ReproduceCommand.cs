@@ -47,10 +47,10 @@ public static class ReproduceCommand
             return 2;
         }
         // The thread count is process-wide: put it back for whatever runs next in this process.
-        var before = Torch.torch.get_num_threads();
-        Torch.torch.set_num_threads(t);
+        var before = TorchSharp.torch.get_num_threads();
+        TorchSharp.torch.set_num_threads(t);
         try { return Run(outDir, modelDir, hook, quick, configPath, stdout, stderr, ct); }
-        finally { Torch.torch.set_num_threads(before); }
+        finally { TorchSharp.torch.set_num_threads(before); }
     }
 
     private static int Run(string outDir, string? modelDir, string? hook, bool quick, string? configPath, TextWriter stdout, TextWriter stderr,

@@ -1,6 +1,8 @@
 using System.Diagnostics;
-using SaeWorkbench.Torch;
-using static SaeWorkbench.Torch.torch;
+using TorchSharp;
+using static TorchSharp.torch;
+using SaeWorkbench.Engine;
+using SaeWorkbench.IO;
 
 namespace SaeWorkbench.Data;
 
@@ -300,7 +302,7 @@ public static class ActivationHarvester
         using (var scope = NewDisposeScope())
         using (no_grad())
         {
-            var tokens_BT = tensor(tokens.AsSpan(0, n * T), [n, T]);
+            var tokens_BT = tensor(tokens.AsSpan(0, n * T).ToArray(), new long[] { n, T });
             var acts_BTD = fn(tokens_BT);
             if (acts_BTD is null || acts_BTD.dim() != 3 || acts_BTD.size(0) != n || acts_BTD.size(1) != T || acts_BTD.size(2) != d)
                 throw new InvalidOperationException(
@@ -328,12 +330,12 @@ public static class ActivationHarvester
         using (var scope = NewDisposeScope())
         {
             var n = (int)rows;
-            save_safetensors(
+            SafeTensors.Save(
             [
                 new(ActivationStore.ActivationsName, buffer_ND.narrow(0, 0, rows)),
-                new(ActivationStore.TokensName, tensor(tokens.AsSpan(0, n))),
-                new(ActivationStore.PositionsName, tensor(positions.AsSpan(0, n))),
-                new(ActivationStore.WindowsName, tensor(windows.AsSpan(0, n))),
+                new(ActivationStore.TokensName, tensor(tokens.AsSpan(0, n).ToArray())),
+                new(ActivationStore.PositionsName, tensor(positions.AsSpan(0, n).ToArray())),
+                new(ActivationStore.WindowsName, tensor(windows.AsSpan(0, n).ToArray())),
             ], path, new Dictionary<string, string>
             {
                 ["format"] = ShardFormatName,

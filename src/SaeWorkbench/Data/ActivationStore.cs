@@ -1,6 +1,7 @@
-using SaeWorkbench.Torch;
-using SaeWorkbench.Torch.Serialization;
-using static SaeWorkbench.Torch.torch;
+using TorchSharp;
+using SaeWorkbench.IO;
+using static TorchSharp.torch;
+using SaeWorkbench.Engine;
 
 namespace SaeWorkbench.Data;
 
@@ -116,7 +117,7 @@ public sealed class ActivationStore
         }
         using (file)
         {
-            var storage = ToSafeTensorDType(StorageDType.ToScalarType());
+            var storage = SafeTensors.ToSafeTensorDType(StorageDType.ToScalarType());
             SafeTensorEntry Entry(string name, SafeTensorDType dtype, long[] shape)
             {
                 var expected = $"{SafeTensorDTypes.ToName(dtype)} [{string.Join(", ", shape)}]";
@@ -134,9 +135,9 @@ public sealed class ActivationStore
             var tok = Entry(TokensName, SafeTensorDType.I32, [info.Rows]);
             var pos = Entry(PositionsName, SafeTensorDType.I32, [info.Rows]);
             var win = Entry(WindowsName, SafeTensorDType.I64, [info.Rows]);
-            var a = load_safetensor(file, acts.Name);
+            var a = SafeTensors.LoadOne(file, acts.Name);
             if (!withAlignment) return (a, null, null, null);
-            return (a, load_safetensor(file, tok.Name), load_safetensor(file, pos.Name), load_safetensor(file, win.Name));
+            return (a, SafeTensors.LoadOne(file, tok.Name), SafeTensors.LoadOne(file, pos.Name), SafeTensors.LoadOne(file, win.Name));
         }
     }
 

@@ -1,7 +1,8 @@
 using SaeWorkbench.Saes;
-using SaeWorkbench.Torch;
+using TorchSharp;
 using SaeWorkbench.Training;
-using static SaeWorkbench.Torch.torch;
+using static TorchSharp.torch;
+using SaeWorkbench.Engine;
 
 namespace SaeWorkbench.Data;
 
@@ -119,8 +120,8 @@ public sealed class ActivationStoreSource : IActivationSource, IDisposable
         else
         {
             using var scope = NewDisposeScope();
-            _gen.manual_seed(Mix(_options.ShuffleSeed!.Value, _epoch, -1));
-            _epochOrder = randperm(_shards.Length, _gen).ToArray<long>().Select(i => _shards[i]).ToArray();
+            _gen.manual_seed(unchecked((long)Mix(_options.ShuffleSeed!.Value, _epoch, -1)));
+            _epochOrder = randperm(_shards.Length, generator: _gen).ToArray<long>().Select(i => _shards[i]).ToArray();
         }
         _epochOrderOf = _epoch;
         return _epochOrder;
@@ -149,8 +150,8 @@ public sealed class ActivationStoreSource : IActivationSource, IDisposable
             }
             else
             {
-                _gen.manual_seed(Mix(_options.ShuffleSeed!.Value, _epoch, _group));
-                _order_N = randperm(rows, _gen).DetachFromDisposeScope();
+                _gen.manual_seed(unchecked((long)Mix(_options.ShuffleSeed!.Value, _epoch, _group)));
+                _order_N = randperm(rows, generator: _gen).DetachFromDisposeScope();
             }
         }
         catch
@@ -196,7 +197,7 @@ public sealed class ActivationStoreSource : IActivationSource, IDisposable
                 using (var scope = NewDisposeScope())
                 {
                     var part = _buffer_ND.index_select(0, _order_N!.narrow(0, _position, take));
-                    parts.Add(part.to(_options.Device ?? Device.CPU, ScalarType.Float32).MoveToOuterDisposeScope());
+                    parts.Add(part.to(ScalarType.Float32, _options.Device ?? CPU).MoveToOuterDisposeScope());
                 }
                 _position += take;
                 need -= take;
@@ -231,7 +232,7 @@ public sealed class ActivationStoreSource : IActivationSource, IDisposable
     public void load_state_dict(IReadOnlyDictionary<string, Tensor> state)
     {
         Tensor Get(string k) => state.TryGetValue(k, out var t) ? t : throw new ArgumentException($"activation store source state has no '{k}'");
-        var rows = Get("rows_per_epoch").item<long>();
+        var rows = Get("rows_per_epoch").ToInt64();
         var shards = Get("shards").ToArray<long>();
         if (rows != _rows || !shards.SequenceEqual(_shards.Select(i => (long)i)))
             throw new ArgumentException(
@@ -242,15 +243,15 @@ public sealed class ActivationStoreSource : IActivationSource, IDisposable
             throw new ArgumentException(
                 $"this activation source state was saved with shuffle [on, seed, ShuffleShards] = [{string.Join(", ", shuffle)}], but this source has " +
                 $"[{string.Join(", ", ShuffleFingerprint())}]: resume with the same StoreReadOptions.ShuffleSeed and ShuffleShards");
-        var group = Get("buffer").item<long>();
-        var epoch = Get("epoch").item<long>();
-        var position = Get("position").item<long>();
+        var group = Get("buffer").ToInt64();
+        var epoch = Get("epoch").ToInt64();
+        var position = Get("position").ToInt64();
         if (epoch < 0 || group < 0 || group >= GroupCount || position < 0)
             throw new ArgumentException($"activation store source state is out of range: epoch {epoch}, buffer {group} (of {GroupCount}), position {position}");
         _epoch = epoch;
         _group = group;
         _position = position;
-        TokensRead = Get("tokens_read").item<long>();
+        TokensRead = Get("tokens_read").ToInt64();
     }
 
     public void Dispose()

@@ -1,5 +1,6 @@
 using SaeWorkbench.Saes;
-using SaeWorkbench.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace SaeWorkbench.Data;
 

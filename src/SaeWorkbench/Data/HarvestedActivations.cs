@@ -1,6 +1,7 @@
-using SaeWorkbench.Torch;
+using TorchSharp;
 using SaeWorkbench.Training;
-using static SaeWorkbench.Torch.torch;
+using static TorchSharp.torch;
+using SaeWorkbench.Engine;
 
 namespace SaeWorkbench.Data;
 

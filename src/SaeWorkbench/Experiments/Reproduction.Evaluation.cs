@@ -1,8 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
 using SaeWorkbench.Metrics;
-using SaeWorkbench.Torch;
-using static SaeWorkbench.Torch.torch;
+using TorchSharp;
+using static TorchSharp.torch;
+using SaeWorkbench.Engine;
 
 namespace SaeWorkbench.Experiments;
 
@@ -199,7 +200,7 @@ public sealed partial class Reproduction
         var sample = x_TD.narrow(0, 0, Math.Min(x_TD.size(0), 1024));
         var (xn, _) = r.Sae.Normalize(sample);
         var (pre, _) = r.Sae.PreActivations(xn);
-        var sorted = pre.reshape(-1).sort(descending: true).values.to(float64).ToArray<double>();
+        var sorted = pre.reshape(-1).sort(descending: true).Values.to(float64).ToArray<double>();
         var tokens = sample.size(0);
         var thresholds = new List<double>();
         for (long l0 = 1; l0 <= Math.Max(1, r.NumLatents / 4); l0 *= 2)

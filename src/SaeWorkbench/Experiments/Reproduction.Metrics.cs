@@ -2,8 +2,9 @@ using System.Diagnostics;
 using System.Globalization;
 using SaeWorkbench.Data;
 using SaeWorkbench.Metrics;
-using SaeWorkbench.Torch;
-using static SaeWorkbench.Torch.torch;
+using TorchSharp;
+using static TorchSharp.torch;
+using SaeWorkbench.Engine;
 
 namespace SaeWorkbench.Experiments;
 
@@ -110,7 +111,7 @@ public sealed partial class Reproduction
         if (live.Length == 0) throw new InvalidOperationException($"no latent of {main.Name} fired on the test tokens");
         long[] sampled;
         using (var gen = new Generator(Config.Seed))
-        using (var perm = randperm(live.Length, gen))
+        using (var perm = randperm(live.Length, generator: gen))
             sampled = perm.narrow(0, 0, Math.Min(Config.N2gLatents, live.Length)).ToArray<long>().Select(i => live[i]).ToArray();
         var winners = new Dictionary<long, string>();
         var topkProbe = _results.Probes?.Runs.FirstOrDefault(p => p.Run == main.Name);

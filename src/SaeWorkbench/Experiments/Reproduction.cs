@@ -4,9 +4,9 @@ using SaeWorkbench.Data;
 using SaeWorkbench.Metrics;
 using SaeWorkbench.Models;
 using SaeWorkbench.Saes;
-using SaeWorkbench.Torch;
+using TorchSharp;
 using SaeWorkbench.Training;
-using static SaeWorkbench.Torch.torch;
+using static TorchSharp.torch;
 
 namespace SaeWorkbench.Experiments;
 
@@ -224,17 +224,17 @@ public sealed partial class Reproduction : IDisposable
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var x = _train.Activations;
-        var norms = x.norm(2, 1);
+        var norms = x.norm(1);
         var first = _train.Positions.eq(0);
-        double MeanWhere(Tensor mask) => mask.any().item<bool>() ? norms.masked_select(mask).mean().item<double>() : double.NaN;
+        double MeanWhere(Tensor mask) => mask.any().ToBoolean() ? norms.masked_select(mask).mean().ToDouble() : double.NaN;
         var probe = SaeRegistry.Create(new TopKSaeConfig { DIn = Subject.DIn, NumLatents = 1, K = 1, Normalization = Config.Normalization, AuxK = 0, Init = new SaeInit { GeometricMedianPreBias = false } });
         var sample = x.narrow(0, 0, Math.Min(x.size(0), 65536));
         probe.InitializeFromData(sample);
         var (xn, _) = probe.Normalize(sample);
         var result = new HarvestResult(_train.Count, _trainWindows.Count, Documents(_trainWindows), _test.Count, _testWindows.Count, Documents(_testWindows),
             rate, Config.Normalization.ToString(), NormalizationFormula(Config.Normalization),
-            norms.mean().item<double>(), MeanWhere(first), MeanWhere(first.logical_not()),
-            xn.square().sum(1).mean().item<double>(), Losses.MseBaseline(xn).item<double>(),
+            norms.mean().ToDouble(), MeanWhere(first), MeanWhere(first.logical_not()),
+            xn.square().sum(1).mean().ToDouble(), Losses.MseBaseline(xn).ToDouble(),
             Enumerable.Range(0, Config.ContextLength).Select(p => MeanWhere(_train.Positions.eq(p))).ToArray());
         probe.Dispose();
         _log(string.Create(CultureInfo.InvariantCulture,
@@ -362,7 +362,7 @@ public sealed partial class Reproduction : IDisposable
         var h = r.Run.History;
         var term = h.Count > 0 && h[0].Losses.ContainsKey("nmse") ? "nmse" : "mse";
         double baseline;
-        using (no_grad()) baseline = term == "mse" ? r.Sae.mse_baseline.item<double>() : 1.0;
+        using (no_grad()) baseline = term == "mse" ? r.Sae.mse_baseline.ToDouble() : 1.0;
         if (!double.IsFinite(baseline) || baseline <= 0) baseline = 1.0;
         var every = Math.Max(1, h.Count / 100);
         var picked = h.Where((_, i) => i % every == 0 || i == h.Count - 1).ToList();

@@ -1,6 +1,7 @@
 using SaeWorkbench.Data;
 using SaeWorkbench.Models;
-using SaeWorkbench.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace SaeWorkbench.Experiments;
 

@@ -1,7 +1,8 @@
 using SaeWorkbench.Models;
 using SaeWorkbench.Saes;
-using SaeWorkbench.Torch;
-using static SaeWorkbench.Torch.torch;
+using TorchSharp;
+using static TorchSharp.torch;
+using SaeWorkbench.Engine;
 
 namespace SaeWorkbench.Metrics;
 
@@ -40,9 +41,9 @@ public static class AblationSparsity
         using var scope = NewDisposeScope();
         var d = diff_TV.to(float64);
         if (d.dim() != 2) throw new ArgumentException($"diff_TV must be [T, V], got {diff_TV.ShapeString}", nameof(diff_TV));
-        var centred = d - d.median(1).values.unsqueeze(1);
-        var l1 = centred.abs().sum().item<double>();
-        var l2sq = centred.pow(2).sum().item<double>();
+        var centred = d - d.LowerMedian(1).unsqueeze(1);
+        var l1 = centred.abs().sum().ToDouble();
+        var l2sq = centred.pow(2).sum().ToDouble();
         return l2sq == 0 ? 0 : l1 * l1 / l2sq;
     }
 
@@ -51,7 +52,7 @@ public static class AblationSparsity
     {
         using var scope = NewDisposeScope();
         var d = diff_LTV.to(float64);
-        var centred = d - d.median(2).values.unsqueeze(2);
+        var centred = d - d.LowerMedian(2).unsqueeze(2);
         var l1 = centred.abs().sum(new long[] { 1, 2 });
         var l2sq = centred.pow(2).sum(new long[] { 1, 2 });
         return where(l2sq.eq(0), zeros_like(l1), l1.pow(2) / l2sq.clamp_min(double.Epsilon)).MoveToOuterDisposeScope();
@@ -77,7 +78,7 @@ public static class AblationSparsity
         var perRow = ctx - config.Positions + 1;
         long[] picks;
         using (var gen = new Generator(config.Seed))
-        using (var perm = randperm(rows.Count * perRow, gen))
+        using (var perm = randperm(rows.Count * perRow, generator: gen))
             picks = perm.narrow(0, 0, Math.Min(config.Sites, rows.Count * perRow)).ToArray<long>();
         foreach (var pick in picks)
         {
@@ -95,7 +96,7 @@ public static class AblationSparsity
             if (l == 0) continue;
             // Row 0: the unablated code; row j + 1: latent active[j] zeroed.
             var codes_RN = z_1N.expand(l + 1, z_1N.size(1)).clone();
-            codes_RN.index_put_(new Tensor?[] { arange(1, l + 1), active }, zeros(new[] { l }, codes_RN.dtype));
+            codes_RN.index_put_(zeros(new[] { l }, codes_RN.dtype), new[] { arange(1, l + 1), active });
             var spliced_RD = SparseAutoencoder.Denormalize(sae.Decode(codes_RN), new NormalizationState(
                 state.Scale?.expand(l + 1, state.Scale.size(1)), state.Shift?.expand(l + 1, state.Shift.size(1))));
             var batch_RT = tokens_1T.expand(l + 1, ctx);

@@ -1,6 +1,7 @@
 using SaeWorkbench.Models;
-using SaeWorkbench.Torch;
-using static SaeWorkbench.Torch.torch;
+using TorchSharp;
+using static TorchSharp.torch;
+using SaeWorkbench.Engine;
 
 namespace SaeWorkbench.Metrics;
 
@@ -40,7 +41,7 @@ public static class DownstreamLoss
             foreach (var tokens in windows)
             {
                 var acts = model.RunToHook(tokens, hook).to(float64);
-                var s = acts.reshape(-1, acts.size(-1)).sum(0);
+                var s = acts.reshape(-1, acts.size(-1)).sum(0L);
                 sum = sum is null ? s : sum + s;
                 count += acts.size(0) * acts.size(1);
             }
@@ -95,7 +96,7 @@ public static class DownstreamLoss
                 var recon_BTV = model.Logits(tokens, new Hooks().Add(hook, x => replace(x, tokens)));
                 ceRecon += CeSum(recon_BTV, tokens);
                 var kl_BT = KlPerToken(orig_BTV, recon_BTV);
-                klSum += kl_BT.to(float64).sum().item<double>();
+                klSum += kl_BT.to(float64).sum().ToDouble();
                 nKl += tokens.size(0) * tokens.size(1);
                 if (perToken is not null) perToken.AddRange(kl_BT.reshape(-1).to(float32).ToArray<float>());
             }
@@ -115,7 +116,7 @@ public static class DownstreamLoss
 
     /// <summary>Summed next-token cross-entropy of logits [B, T, V] against tokens [B, T] (nats).</summary>
     private static double CeSum(Tensor logits_BTV, Tensor tokens_BT) =>
-        Gpt2.NextTokenLoss(logits_BTV, tokens_BT, nn.Reduction.None).to(float64).sum().item<double>();
+        Gpt2.NextTokenLoss(logits_BTV, tokens_BT, nn.Reduction.None).to(float64).sum().ToDouble();
 
     /// <summary>KL(p || q) per position of logits [B, T, V] (p from <paramref name="p_BTV"/>, q from <paramref name="q_BTV"/>), [B, T], nats.</summary>
     public static Tensor KlPerToken(Tensor p_BTV, Tensor q_BTV)

@@ -1,7 +1,8 @@
 using SaeWorkbench.Saes;
 using SaeWorkbench.Training;
-using SaeWorkbench.Torch;
-using static SaeWorkbench.Torch.torch;
+using TorchSharp;
+using static TorchSharp.torch;
+using SaeWorkbench.Engine;
 
 namespace SaeWorkbench.Metrics;
 

@@ -1,5 +1,6 @@
-using SaeWorkbench.Torch;
-using static SaeWorkbench.Torch.torch;
+using TorchSharp;
+using static TorchSharp.torch;
+using SaeWorkbench.Engine;
 
 namespace SaeWorkbench.Metrics;
 
@@ -40,8 +41,8 @@ public sealed class ExplanationScale : IDisposable
         using var noGrad = no_grad();
         var s = simulated.to(float64).reshape(-1, NumLatents);
         var a = actual.to(float64).reshape(-1, NumLatents);
-        _sa_L.add_(s.mul(a).sum(0));
-        _ss_L.add_(s.mul(s).sum(0));
+        _sa_L.add_(s.mul(a).sum(0L));
+        _ss_L.add_(s.mul(s).sum(0L));
         Tokens += s.size(0);
     }
 

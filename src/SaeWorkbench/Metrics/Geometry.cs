@@ -1,6 +1,7 @@
 using SaeWorkbench.Saes;
-using SaeWorkbench.Torch;
-using static SaeWorkbench.Torch.torch;
+using TorchSharp;
+using static TorchSharp.torch;
+using SaeWorkbench.Engine;
 
 namespace SaeWorkbench.Metrics;
 
@@ -75,7 +76,7 @@ public static class Geometry
         using var noGrad = no_grad();
         var n = directions_ND.size(0);
         var d = directions_ND.detach().to(dtype);
-        var unit = d / d.norm(2, 1, keepdim: true).clamp_min(1e-30);
+        var unit = d / d.norm(1, keepdim: true).clamp_min(1e-30);
         var unitT = unit.t();
         var result = new double[n];
         for (long r0 = 0; r0 < n; r0 += chunkRows)
@@ -84,7 +85,7 @@ public static class Geometry
             var c = Math.Min(chunkRows, n - r0);
             var cos = unit.narrow(0, r0, c).mm(unitT);                          // [c, N]
             var rows = arange(0, c, 1, int64);
-            cos.index_put_(new Tensor?[] { rows, rows + r0 }, full(new[] { c }, double.NegativeInfinity, dtype));   // not itself
+            cos.index_put_(full(new[] { c }, double.NegativeInfinity, dtype), new[] { rows, rows + r0 });   // not itself
             cos.max(1).values.to(float64).ToArray<double>().CopyTo(result, r0);
         }
         return result;
@@ -113,7 +114,7 @@ public static class Geometry
     {
         using var scope = NewDisposeScope();
         var (_, cosine) = BestMatches(decoder_ND, truth_FD);
-        return cosine.mean().item<double>();
+        return cosine.mean().ToDouble();
     }
 
     /// <summary>For each true direction, the decoder direction with the highest cosine similarity and that similarity:
@@ -125,14 +126,14 @@ public static class Geometry
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var d = decoder_ND.detach().to(float64);
-        var dUnitT = (d / d.norm(2, 1, keepdim: true).clamp_min(1e-30)).t();
+        var dUnitT = (d / d.norm(1, keepdim: true).clamp_min(1e-30)).t();
         var t = truth_FD.detach().to(float64);
-        var tUnit = t / t.norm(2, 1, keepdim: true).clamp_min(1e-30);
+        var tUnit = t / t.norm(1, keepdim: true).clamp_min(1e-30);
         var latents = new List<Tensor>();
         var cosines = new List<Tensor>();
         for (long f0 = 0; f0 < t.size(0); f0 += 1024)
         {
-            var (v, i) = tUnit.narrow(0, f0, Math.Min(1024, t.size(0) - f0)).mm(dUnitT).max(1);   // [f] over N
+            var (v, i) = tUnit.narrow(0, f0, Math.Min(1024, t.size(0) - f0)).mm(dUnitT).max(1L);   // [f] over N
             latents.Add(i);
             cosines.Add(v);
         }
@@ -172,7 +173,7 @@ public static class Geometry
         EvaluationBatches.Run(sae, () =>
         {
             var idx = tensor(latents.ToArray()).to(sae.W_enc_ND.device);
-            var (xn, _) = sae.Normalize(z_BF.to(sae.W_enc_ND.device, sae.Config.DType));
+            var (xn, _) = sae.Normalize(z_BF.to(sae.Config.DType, sae.W_enc_ND.device));
             var bDec = sae.b_dec_D.detach();
             var xc = (sae.Config.ApplyDecoderBiasToInput ? xn.to(float64) - bDec.to(float64) : xn.to(float64)).view(b, numHeads, dHead);
             var w = sae.W_enc_ND.detach().index_select(0, idx).to(float64).view(nl, numHeads, dHead);

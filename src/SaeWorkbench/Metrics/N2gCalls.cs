@@ -1,5 +1,6 @@
-using SaeWorkbench.Torch;
-using static SaeWorkbench.Torch.torch;
+using TorchSharp;
+using static TorchSharp.torch;
+using SaeWorkbench.Engine;
 
 namespace SaeWorkbench.Metrics;
 
@@ -35,7 +36,7 @@ internal sealed class N2gCallCounter(ILatentActivationFunction function)
         if (acts.dim() != 3 || acts.size(0) != b || acts.size(1) != t || acts.size(2) != latentIds.Length)
             throw new InvalidOperationException(
                 $"{Function.GetType().Name}.Activations of tokens [{b}, {t}] and {latentIds.Length} latents must return [{b}, {t}, {latentIds.Length}], got {acts.ShapeString}");
-        if (acts.dtype != float32 || acts.device.Type != DeviceType.CPU)
+        if (acts.dtype != float32 || acts.device.type != DeviceType.CPU)
             throw new InvalidOperationException($"{Function.GetType().Name}.Activations must return float32 on the CPU, got {acts.dtype} on {acts.device}");
         Calls++;
         Sequences += b;

@@ -1,5 +1,6 @@
-using SaeWorkbench.Torch;
-using static SaeWorkbench.Torch.torch;
+using TorchSharp;
+using static TorchSharp.torch;
+using SaeWorkbench.Engine;
 
 namespace SaeWorkbench.Metrics;
 
@@ -159,7 +160,7 @@ public sealed record N2gExampleSet(long[] LatentIds, N2gExample[][] Examples, fl
         if (tokens_NT.size(0) > int.MaxValue || tokens_NT.size(1) > int.MaxValue)
             throw new ArgumentException($"{name} is too large: {tokens_NT.ShapeString}", name);
         using var scope = NewDisposeScope();
-        if (tokens_NT.lt(0).any().item<bool>() || tokens_NT.gt(int.MaxValue).any().item<bool>())
+        if (tokens_NT.lt(0).any().ToBoolean() || tokens_NT.gt(int.MaxValue).any().ToBoolean())
             throw new ArgumentException($"{name} holds token ids outside [0, {int.MaxValue}]", name);
     }
 

@@ -1,6 +1,7 @@
 using SaeWorkbench.Saes;
-using SaeWorkbench.Torch;
-using static SaeWorkbench.Torch.torch;
+using TorchSharp;
+using static TorchSharp.torch;
+using SaeWorkbench.Engine;
 
 namespace SaeWorkbench.Metrics;
 
@@ -146,7 +147,7 @@ public sealed class LatentEntries : IDisposable
         for (long c0 = 0; c0 < n; c0 += block)
         {
             var c = Math.Min(block, n - c0);
-            var cols = latents_TN.narrow(1, c0, c).detach().to(Device.CPU, float64).contiguous();   // [T, c]
+            var cols = latents_TN.narrow(1, c0, c).detach().to(float64, CPU).contiguous();   // [T, c]
             var nz = cols.ne(0).nonzero();                                                             // [m, 2] (token, column)
             var tok = nz.select(1, 0);
             var col = nz.select(1, 1);
@@ -174,13 +175,13 @@ public sealed class LatentEntries : IDisposable
             Tensor tok, lat, val;
             if (o.Code is { } code)
             {
-                var v = o.CodeValues_M!.to(Device.CPU, float64);
+                var v = o.CodeValues_M!.to(float64, CPU);
                 var keep = v.ne(0);
-                (tok, lat, val) = (code.Tokens_M.to(Device.CPU).masked_select(keep), code.Latents_M.to(Device.CPU).masked_select(keep), v.masked_select(keep));
+                (tok, lat, val) = (code.Tokens_M.to(CPU).masked_select(keep), code.Latents_M.to(CPU).masked_select(keep), v.masked_select(keep));
             }
             else
             {
-                var z = o.Latents_BN.to(Device.CPU, float64);
+                var z = o.Latents_BN.to(float64, CPU);
                 var nz = z.ne(0).nonzero();
                 (tok, lat) = (nz.select(1, 0), nz.select(1, 1));
                 val = z.reshape(-1).index_select(0, tok * sae.NumLatents + lat);
@@ -251,7 +252,7 @@ public static class ProbeLoss
         config ??= new ProbeLossConfig();
         config.Validate();
         var t = entries.NumTokens;
-        if (labels_TJ.dim() != 2 || labels_TJ.size(0) != t || labels_TJ.dtype is not (ScalarType.Bool or ScalarType.UInt8))
+        if (labels_TJ.dim() != 2 || labels_TJ.size(0) != t || labels_TJ.dtype is not (ScalarType.Bool or ScalarType.Byte))
             throw new ArgumentException($"labels_TJ must be a bool or uint8 [T = {t}, tasks] matrix, got {labels_TJ.dtype.PyTorchName()} {labels_TJ.ShapeString}", nameof(labels_TJ));
         var j = labels_TJ.size(1);
         if (taskNames.Count != j)
@@ -259,14 +260,14 @@ public static class ProbeLoss
 
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var y_TJ = labels_TJ.to(Device.CPU).ne(0).to(float64);                 // nonzero = positive
+        var y_TJ = labels_TJ.to(CPU).ne(0).to(float64);                 // nonzero = positive
         var heldOut = HeldOutMask(t, config, heldOut_T);
         var train = heldOut.logical_not();
-        var tTrain = train.sum().item<long>();
+        var tTrain = train.sum().ToInt64();
         var tTest = t - tTrain;
         if (tTrain == 0 || tTest == 0) throw new ArgumentException($"the split leaves {tTrain} training and {tTest} held-out tokens: both must be > 0");
-        var posTrain_J = y_TJ.masked_select(train.unsqueeze(1).expand(t, j)).view(tTrain, j).sum(0);
-        var posTest_J = y_TJ.sum(0) - posTrain_J;
+        var posTrain_J = y_TJ.masked_select(train.unsqueeze(1).expand(t, j)).view(tTrain, j).sum(0L);
+        var posTest_J = y_TJ.sum(0L) - posTrain_J;
         var posTrain = posTrain_J.ToArray<double>();
         for (var i = 0; i < j; i++)
             if (posTrain[i] == 0 || posTrain[i] == tTrain)
@@ -282,10 +283,10 @@ public static class ProbeLoss
         var trainSet = Subset(entries, isTest_M.logical_not());
         var testSet = Subset(entries, isTest_M);
         var n = entries.NumLatents;
-        var rms_N = (zeros(new[] { n }, float64).index_add(0, trainSet.latents, trainSet.values.square()) / tTrain).sqrt();
+        var rms_N = (zeros(new[] { n }, float64).index_add(0, trainSet.latents, trainSet.values.square(), 1) / tTrain).sqrt();
         var scale_N = rms_N.where(rms_N.gt(0), 1.0);
-        var countTrain = trainSet.latents.bincount(minlength: n).ToArray<long>();
-        var countTest = testSet.latents.bincount(minlength: n).ToArray<long>();
+        var countTrain = trainSet.latents.bincount(null, n).ToArray<long>();
+        var countTest = testSet.latents.bincount(null, n).ToArray<long>();
 
         var bestTrain = Enumerable.Repeat(double.PositiveInfinity, (int)j).ToArray();
         var best = new (long latent, double w, double b, double test, bool converged)[j];
@@ -314,14 +315,14 @@ public static class ProbeLoss
                 using var taskScope = NewDisposeScope();
                 var yTask_T = y_TJ.select(1, i);
                 var fit = FitTask(fitData, yTask_T, tTrain, posTrain[i], b0[i], config);
-                unconverged += c - fit.converged_C.sum().item<long>();
+                unconverged += c - fit.converged_C.sum().ToInt64();
                 var trainCe = CrossEntropy(fitData, yTask_T, fit.w_C, fit.b_C, tTrain, posTrain[i]);
-                var l = trainCe.argmin().item<long>();
-                var ce = trainCe[l].item<double>();
+                var l = trainCe.argmin().ToInt64();
+                var ce = trainCe[l].ToDouble();
                 if (!(ce < bestTrain[i])) continue;
                 bestTrain[i] = ce;
                 var testCe = CrossEntropy(testData, yTask_T, fit.w_C, fit.b_C, tTest, posTestArr[i]);
-                best[i] = (start + l, fit.w_C[l].item<double>() / scaleArr[l], fit.b_C[l].item<double>(), testCe[l].item<double>(), fit.converged_C[l].item<bool>());
+                best[i] = (start + l, fit.w_C[l].ToDouble() / scaleArr[l], fit.b_C[l].ToDouble(), testCe[l].ToDouble(), fit.converged_C[l].ToBoolean());
             }
             start = end;
             trainStart += mTrain;
@@ -363,16 +364,16 @@ public static class ProbeLoss
         {
             if (heldOut_T.dim() != 1 || heldOut_T.size(0) != t || heldOut_T.dtype != ScalarType.Bool)
                 throw new ArgumentException($"heldOut_T must be a bool [{t}] mask, got {heldOut_T.dtype.PyTorchName()} {heldOut_T.ShapeString}", nameof(heldOut_T));
-            return heldOut_T.to(Device.CPU);
+            return heldOut_T.to(CPU);
         }
         var count = (long)Math.Round(t * config.HeldOutFraction);
         using var gen = new Generator(config.SplitSeed);
-        var chosen = randperm(t, gen).narrow(0, 0, count);
+        var chosen = randperm(t, generator: gen).narrow(0, 0, count);
         return zeros(new[] { t }, ScalarType.Bool).index_fill(chosen);
     }
 
     private static Tensor index_fill(this Tensor mask_T, Tensor index) =>
-        mask_T.index_put_(new Tensor?[] { index }, ones(new[] { index.size(0) }, ScalarType.Bool));
+        mask_T.index_put_(ones(new[] { index.size(0) }, ScalarType.Bool), new[] { index });
 
     private readonly record struct EntrySet(Tensor tokens, Tensor latents, Tensor values);
 
@@ -390,12 +391,12 @@ public static class ProbeLoss
     {
         var lat = set.latents.narrow(0, from, count) - firstLatent;
         var a = set.values.narrow(0, from, count) / scale_C.index_select(0, lat);
-        var counts = zeros(new[] { c }, float64).index_add(0, lat, ones(new[] { count }, float64));
+        var counts = zeros(new[] { c }, float64).index_add(0, lat, ones(new[] { count }, float64), 1);
         return new Chunk(set.tokens.narrow(0, from, count), lat, a, counts, c);
     }
 
     /// <summary>Per-latent sum of <paramref name="values_M"/>: [C] (1-D index_add, one pass).</summary>
-    private static Tensor SumByLatent(Tensor lat_M, long c, Tensor values_M) => zeros(new[] { c }, float64).index_add(0, lat_M, values_M);
+    private static Tensor SumByLatent(Tensor lat_M, long c, Tensor values_M) => zeros(new[] { c }, float64).index_add(0, lat_M, values_M, 1);
 
     /// <summary>-log P(label) of each entry, -log sigmoid(z) for y = 1 and -log sigmoid(-z) for y = 0, i.e. -logsigmoid(z * sign)
     /// with sign = 2y - 1 (accurate for confident predictions, where the loss is tiny).</summary>
@@ -489,12 +490,12 @@ public static class ProbeLoss
             if (gone.size(0) > 0)
             {
                 var goneIds = ids.index_select(0, gone);
-                outW.index_put_(new Tensor?[] { goneIds }, w.index_select(0, gone));
-                outB.index_put_(new Tensor?[] { goneIds }, b.index_select(0, gone));
-                outConv.index_put_(new Tensor?[] { goneIds }, conv.index_select(0, gone));
+                outW.index_put_(w.index_select(0, gone), new[] { goneIds });
+                outB.index_put_(b.index_select(0, gone), new[] { goneIds });
+                outConv.index_put_(conv.index_select(0, gone), new[] { goneIds });
             }
             var kept = keep_C.nonzero().reshape(-1);
-            var map = full(new[] { active }, -1L, int64).index_put_(new Tensor?[] { kept }, arange(0, kept.size(0), 1, int64));
+            var map = full(new[] { active }, -1L, int64).index_put_(arange(0, kept.size(0), 1, int64), new[] { kept });
             var entryIdx = keep_C.index_select(0, lat).nonzero().reshape(-1);
             var entries = new[] { map.index_select(0, lat.index_select(0, entryIdx)), a.index_select(0, entryIdx), y.index_select(0, entryIdx), sign.index_select(0, entryIdx) };
             var state = new[] { ids, w, b, f, gw, gb, dw, db, slope, step, done, conv, zeroTokens, zeroPos }.Select(t => t.index_select(0, kept)).ToArray();
@@ -510,7 +511,7 @@ public static class ProbeLoss
 
         for (var pass = 0; pass < config.MaxIterations; pass++)
         {
-            var doneCount = done.sum().item<long>();
+            var doneCount = done.sum().ToInt64();
             if (doneCount == active) break;
             if (doneCount > 0 && doneCount * 4 >= active) Retire(done.logical_not());
             using var passScope = NewDisposeScope();

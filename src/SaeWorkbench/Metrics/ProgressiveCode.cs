@@ -1,7 +1,7 @@
 using SaeWorkbench.Saes;
 using SaeWorkbench.Training;
-using SaeWorkbench.Torch;
-using static SaeWorkbench.Torch.torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace SaeWorkbench.Metrics;
 

@@ -1,7 +1,8 @@
 using SaeWorkbench.Saes;
 using SaeWorkbench.Training;
-using SaeWorkbench.Torch;
-using static SaeWorkbench.Torch.torch;
+using TorchSharp;
+using static TorchSharp.torch;
+using SaeWorkbench.Engine;
 
 namespace SaeWorkbench.Metrics;
 
@@ -125,7 +126,7 @@ public sealed class ReconstructionAccumulator : IDisposable
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var fired = latents_BN.detach().abs().gt(Options.FiringThreshold);
-        AddLatents(fired.sum(0, dtype: int64), fired.sum(dtype: float64).item<double>(), latents_BN.detach().abs().sum(dtype: float64).item<double>());
+        AddLatents(fired.sum(0L, type: int64), fired.sum(type: float64).ToDouble(), latents_BN.detach().abs().sum(type: float64).ToDouble());
         AddErrors(x_BD, x_hat_BD);
     }
 
@@ -146,8 +147,8 @@ public sealed class ReconstructionAccumulator : IDisposable
         using var noGrad = no_grad();
         var values = output.CodeValues_M!.detach().abs();
         var fired = values.gt(Options.FiringThreshold);
-        var counts = code.Latents_M.masked_select(fired).bincount(minlength: NumLatents);
-        AddLatents(counts, fired.sum(dtype: float64).item<double>(), values.sum(dtype: float64).item<double>());
+        var counts = code.Latents_M.masked_select(fired).bincount(null, NumLatents);
+        AddLatents(counts, fired.sum(type: float64).ToDouble(), values.sum(type: float64).ToDouble());
         AddErrors(output.Input_BD, output.Reconstruction_BD);
     }
 
@@ -163,19 +164,19 @@ public sealed class ReconstructionAccumulator : IDisposable
 
     private void AddLatents(Tensor counts_N, double l0Sum, double l1Sum)
     {
-        _firing_N.add_(counts_N.to(_firing_N.device, int64));
+        _firing_N.add_(counts_N.to(int64, _firing_N.device));
         _l0Sum += l0Sum;
         _l1Sum += l1Sum;
     }
 
     private void AddErrors(Tensor x_BD, Tensor x_hat_BD)
     {
-        var x = x_BD.detach().to(Device.CPU, float64);
-        var xh = x_hat_BD.detach().to(Device.CPU, float64);
+        var x = x_BD.detach().to(float64, CPU);
+        var xh = x_hat_BD.detach().to(float64, CPU);
         long nb = x.size(0), n = Tokens;
-        _sse += (x - xh).square().sum().item<double>();
-        var meanB = x.mean(0);
-        var m2B = (x - meanB).square().sum().item<double>();
+        _sse += (x - xh).square().sum().ToDouble();
+        var meanB = x.mean(new long[] { 0 });
+        var m2B = (x - meanB).square().sum().ToDouble();
         if (_mean_D is null)
         {
             _mean_D = meanB.DetachFromDisposeScope();
@@ -186,7 +187,7 @@ public sealed class ReconstructionAccumulator : IDisposable
             // Chan, Golub & LeVeque: merge (n, mean, M2) with the batch's (nb, meanB, M2B).
             var delta = meanB - _mean_D;
             var total = (double)(n + nb);
-            _m2 += m2B + delta.square().sum().item<double>() * n * nb / total;
+            _m2 += m2B + delta.square().sum().ToDouble() * n * nb / total;
             _mean_D.add_(delta * (nb / total));
         }
         Tokens = n + nb;

@@ -1,7 +1,8 @@
 using SaeWorkbench.Saes;
 using SaeWorkbench.Training;
-using SaeWorkbench.Torch;
-using static SaeWorkbench.Torch.torch;
+using TorchSharp;
+using static TorchSharp.torch;
+using SaeWorkbench.Engine;
 
 namespace SaeWorkbench.Metrics;
 
@@ -161,20 +162,20 @@ public static class Refinement
     {
         var t = target_BD.detach().to(float64);
         var z = latents_BN.detach().to(float64);
-        var w = W_dec_ND.detach().to(t.device, float64);
+        var w = W_dec_ND.detach().to(float64, t.device);
         var (b, d) = (t.size(0), t.size(1));
         var support = z.gt(0);
-        var k = support.sum(1).max().item<long>();
-        var sseOriginal = (t - z.mm(w)).square().sum().item<double>();
+        var k = support.sum(1).max().ToInt64();
+        var sseOriginal = (t - z.mm(w)).square().sum().ToDouble();
         if (k == 0)
             return new BatchOutcome(zeros_like(z), b, 0, sseOriginal, sseOriginal, 0, 0, 0, 0, true);
 
         // Each token's support first (topk of the 0/1 mask), then padding; padded slots are masked out.
-        var idx = support.to(float64).topk(k).indices;                           // [B, K], distinct per row
+        var idx = support.to(float64).topk(checked((int)k)).indexes;                           // [B, K], distinct per row
         var valid = support.gather(1, idx).to(float64);                          // [B, K]
         var v0 = z.gather(1, idx) * valid;
         var rows = w.index_select(0, idx.reshape(-1)).view(b, k, d) * valid.unsqueeze(2);   // [B, K, D]
-        var eyeK = eye(k, float64, t.device).unsqueeze(0);
+        var eyeK = eye(k, dtype: float64, device: t.device).unsqueeze(0);
         var gram = rows.bmm(rows.transpose(1, 2)) + eyeK * (1 - valid).unsqueeze(2);       // padded slots: identity rows
         var c = rows.bmm(t.unsqueeze(2)).squeeze(2);                             // [B, K]
 
@@ -184,7 +185,7 @@ public static class Refinement
         for (var i = 0; i < 50; i++)
         {
             u = gram.bmm(u.unsqueeze(2)).squeeze(2);
-            u /= u.norm(2, 1, keepdim: true).clamp_min(1e-300);
+            u /= u.norm(1, keepdim: true).clamp_min(1e-300);
         }
         var lambdaMax = (gram.bmm(u.unsqueeze(2)).squeeze(2) * u).sum(1, keepdim: true);
         var invL = 1.0 / (1.1 * lambdaMax.clamp_min(1e-12));                     // [B, 1]
@@ -194,7 +195,7 @@ public static class Refinement
         {
             using var s = NewDisposeScope();
             var g = Gradient(v);
-            return (g.where(v.gt(0), g.clamp_max(0)) * valid).abs().max().item<double>();
+            return (g.where(v.gt(0), g.clamp_max(0)) * valid).abs().max().ToDouble();
         }
 
         var x = v0.clone();
@@ -219,8 +220,8 @@ public static class Refinement
         }
 
         var refined = zeros_like(z).scatter(1, idx, x);
-        var sseRefined = (t - rows.transpose(1, 2).bmm(x.unsqueeze(2)).squeeze(2)).square().sum().item<double>();
-        return new BatchOutcome(refined, b, (long)valid.sum().item<double>(), sseOriginal, sseRefined,
-            v0.sum().item<double>(), x.sum().item<double>(), iterations, pg, pg < options.Tolerance);
+        var sseRefined = (t - rows.transpose(1, 2).bmm(x.unsqueeze(2)).squeeze(2)).square().sum().ToDouble();
+        return new BatchOutcome(refined, b, (long)valid.sum().ToDouble(), sseOriginal, sseRefined,
+            v0.sum().ToDouble(), x.sum().ToDouble(), iterations, pg, pg < options.Tolerance);
     }
 }

@@ -1,7 +1,9 @@
 using System.Globalization;
-using SaeWorkbench.Torch;
-using static SaeWorkbench.Torch.torch;
-using F = SaeWorkbench.Torch.torch.nn.functional;
+using TorchSharp;
+using TorchSharp.Modules;
+using SaeWorkbench.Engine;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
 
 namespace SaeWorkbench.Models;
 
@@ -12,7 +14,7 @@ namespace SaeWorkbench.Models;
 /// MLP; a final LayerNorm; logits through the tied unembedding (the token embedding transposed).
 /// <para>
 /// Parameters carry Hugging Face's names (<c>wte</c>, <c>wpe</c>, <c>h.{l}.ln_1</c>, <c>h.{l}.attn.c_attn</c>, ...,
-/// <c>ln_f</c>); the four projections per block are <see cref="nn.Linear"/> layers ([out, in], where Hugging Face's
+/// <c>ln_f</c>); the four projections per block are <see cref="TorchSharp.Modules.Linear"/> layers ([out, in], where Hugging Face's
 /// Conv1D stores [in, out]; <see cref="Gpt2Weights"/> converts). There is no dropout.
 /// </para>
 /// <para>
@@ -30,25 +32,25 @@ public sealed class Gpt2 : nn.Module<Tensor, Tensor>
     /// §2.3), biases 0, LayerNorms 1 and 0.</summary>
     public Gpt2(Gpt2Config config, ulong seed = 0) : this(config, seed, initialize: true) { }
 
-    internal Gpt2(Gpt2Config config, ulong seed, bool initialize)
+    internal Gpt2(Gpt2Config config, ulong seed, bool initialize) : base(nameof(Gpt2))
     {
         ArgumentNullException.ThrowIfNull(config);
         config.Validate();
         Config = config;
         using var gen = new Generator(seed);
         long d = config.NEmbd, m = config.DMlp;
-        wte = RegisterModule("wte", new nn.Embedding(config.VocabSize, d, generator: gen));
-        wpe = RegisterModule("wpe", new nn.Embedding(config.NPositions, d, generator: gen));
+        wte = this.Submodule("wte", nn.Embedding(config.VocabSize, d));
+        wpe = this.Submodule("wpe", nn.Embedding(config.NPositions, d));
         var blocks = new List<Gpt2Block>();
-        for (var l = 0; l < config.NLayer; l++) blocks.Add(new Gpt2Block(d, m, config.LayerNormEpsilon, gen));
-        h = RegisterModule("h", new Gpt2Blocks(blocks));
-        ln_f = RegisterModule("ln_f", new nn.LayerNorm(new[] { d }, config.LayerNormEpsilon));
+        for (var l = 0; l < config.NLayer; l++) blocks.Add(new Gpt2Block(d, m, config.LayerNormEpsilon));
+        h = this.Submodule("h", new Gpt2Blocks(blocks));
+        ln_f = this.Submodule("ln_f", nn.LayerNorm(new[] { d }, config.LayerNormEpsilon));
         if (!initialize) return;
         using var noGrad = no_grad();
         const double std = 0.02;
         var residualStd = std / Math.Sqrt(2.0 * config.NLayer);
-        wte.weight.normal_(0, std, gen);
-        wpe.weight.normal_(0, std, gen);
+        wte.weight!.normal_(0, std, gen);
+        wpe.weight!.normal_(0, std, gen);
         foreach (var b in blocks)
         {
             foreach (var (layer, s) in new[] { (b.attn.c_attn, std), (b.attn.c_proj, residualStd), (b.mlp.c_fc, std), (b.mlp.c_proj, residualStd) })
@@ -62,16 +64,16 @@ public sealed class Gpt2 : nn.Module<Tensor, Tensor>
     public Gpt2Config Config { get; }
 
     /// <summary>Token embedding [vocab_size, n_embd]; also the unembedding (logits = ln_f(x) wte^T).</summary>
-    public nn.Embedding wte { get; }
+    public Embedding wte { get; }
 
     /// <summary>Position embedding [n_positions, n_embd].</summary>
-    public nn.Embedding wpe { get; }
+    public Embedding wpe { get; }
 
     /// <summary>The blocks h.0 ... h.{n_layer - 1}.</summary>
     public Gpt2Blocks h { get; }
 
     /// <summary>The final LayerNorm before the unembedding.</summary>
-    public nn.LayerNorm ln_f { get; }
+    public LayerNorm ln_f { get; }
 
     /// <summary>Logits [B, T, vocab_size] of int64 tokens [B, T], in the current grad mode (no hooks).</summary>
     public override Tensor forward(Tensor tokens_BT) => Run(tokens_BT);
@@ -182,7 +184,7 @@ public sealed class Gpt2 : nn.Module<Tensor, Tensor>
         if (b < 1 || t < 1 || t > Config.NPositions)
             throw new ArgumentException($"tokens_BT {tokens_BT.ShapeString}: need B >= 1 and 1 <= T <= n_positions = {Config.NPositions}", nameof(tokens_BT));
         using var scope = NewDisposeScope();
-        var (lo, hi) = (tokens_BT.min().item<long>(), tokens_BT.max().item<long>());
+        var (lo, hi) = (tokens_BT.min().ToInt64(), tokens_BT.max().ToInt64());
         if (lo < 0 || hi >= Config.VocabSize)
             throw new ArgumentException($"tokens_BT holds ids in [{lo}, {hi}]; they must be in [0, vocab_size = {Config.VocabSize})", nameof(tokens_BT));
     }
@@ -200,9 +202,9 @@ public sealed class Gpt2 : nn.Module<Tensor, Tensor>
         Tensor resid_BTD;
         using (NewDisposeScope())
         {
-            var tok_BTD = F.embedding(tokens_BT, wte.weight);
+            var tok_BTD = wte.call(tokens_BT);
             if (Hook(run, HookSite.Embed, -1, ref tok_BTD)) return run!.Result!;
-            var pos_TD = wpe.weight.narrow(0, 0, t);                      // positions 0..T-1: the first T rows
+            var pos_TD = wpe.weight!.narrow(0, 0, t);                      // positions 0..T-1: the first T rows
             if (run is null) resid_BTD = ToPass(tok_BTD + pos_TD);
             else
             {
@@ -232,7 +234,7 @@ public sealed class Gpt2 : nn.Module<Tensor, Tensor>
             resid_BTD.Dispose();                                          // this block's input: our handle, no longer needed
             resid_BTD = ToPass(x_BTD);
         }
-        return F.linear(ln_f.forward(resid_BTD), wte.weight);              // tied unembedding: [B, T, V]
+        return F.linear(ln_f.forward(resid_BTD), wte.weight!);              // tied unembedding: [B, T, V]
     }
 
     /// <summary>A handle on <paramref name="x"/> owned by the pass's scope (one level up from the embedding or block scope).</summary>
@@ -271,7 +273,7 @@ public sealed class Gpt2 : nn.Module<Tensor, Tensor>
     {
         var pre_BTM = mlp.c_fc.forward(x_BTD);
         if (Hook(run, HookSite.MlpPre, l, ref pre_BTM)) return pre_BTM;
-        var post_BTM = F.gelu(pre_BTM, "tanh");
+        var post_BTM = F.gelu(pre_BTM, GELU.Approximate.tanh);
         if (Hook(run, HookSite.MlpPost, l, ref post_BTM)) return post_BTM;
         return mlp.c_proj.forward(post_BTM);
     }
@@ -362,44 +364,44 @@ public sealed class Gpt2 : nn.Module<Tensor, Tensor>
 /// <summary>One pre-LayerNorm transformer block: x + attn(ln_1(x)), then + mlp(ln_2(x)) (GPT-2 §2.3).</summary>
 public sealed class Gpt2Block : nn.Module
 {
-    internal Gpt2Block(long d, long dMlp, double eps, Generator gen)
+    internal Gpt2Block(long d, long dMlp, double eps) : base(nameof(Gpt2Block))
     {
-        ln_1 = RegisterModule("ln_1", new nn.LayerNorm(new[] { d }, eps));
-        attn = RegisterModule("attn", new Gpt2Attention(d, gen));
-        ln_2 = RegisterModule("ln_2", new nn.LayerNorm(new[] { d }, eps));
-        mlp = RegisterModule("mlp", new Gpt2Mlp(d, dMlp, gen));
+        ln_1 = this.Submodule("ln_1", nn.LayerNorm(new[] { d }, eps));
+        attn = this.Submodule("attn", new Gpt2Attention(d));
+        ln_2 = this.Submodule("ln_2", nn.LayerNorm(new[] { d }, eps));
+        mlp = this.Submodule("mlp", new Gpt2Mlp(d, dMlp));
     }
 
-    public nn.LayerNorm ln_1 { get; }
+    public LayerNorm ln_1 { get; }
     public Gpt2Attention attn { get; }
-    public nn.LayerNorm ln_2 { get; }
+    public LayerNorm ln_2 { get; }
     public Gpt2Mlp mlp { get; }
 }
 
 /// <summary>The attention's parameters: c_attn (D -&gt; 3D: queries, keys, values of every head) and c_proj (D -&gt; D).</summary>
 public sealed class Gpt2Attention : nn.Module
 {
-    internal Gpt2Attention(long d, Generator gen)
+    internal Gpt2Attention(long d) : base(nameof(Gpt2Attention))
     {
-        c_attn = RegisterModule("c_attn", new nn.Linear(d, 3 * d, generator: gen));
-        c_proj = RegisterModule("c_proj", new nn.Linear(d, d, generator: gen));
+        c_attn = this.Submodule("c_attn", nn.Linear(d, 3 * d));
+        c_proj = this.Submodule("c_proj", nn.Linear(d, d));
     }
 
-    public nn.Linear c_attn { get; }
-    public nn.Linear c_proj { get; }
+    public Linear c_attn { get; }
+    public Linear c_proj { get; }
 }
 
 /// <summary>The MLP's parameters: c_fc (D -&gt; d_mlp) and c_proj (d_mlp -&gt; D).</summary>
 public sealed class Gpt2Mlp : nn.Module
 {
-    internal Gpt2Mlp(long d, long dMlp, Generator gen)
+    internal Gpt2Mlp(long d, long dMlp) : base(nameof(Gpt2Mlp))
     {
-        c_fc = RegisterModule("c_fc", new nn.Linear(d, dMlp, generator: gen));
-        c_proj = RegisterModule("c_proj", new nn.Linear(dMlp, d, generator: gen));
+        c_fc = this.Submodule("c_fc", nn.Linear(d, dMlp));
+        c_proj = this.Submodule("c_proj", nn.Linear(dMlp, d));
     }
 
-    public nn.Linear c_fc { get; }
-    public nn.Linear c_proj { get; }
+    public Linear c_fc { get; }
+    public Linear c_proj { get; }
 }
 
 /// <summary>The blocks as a list module: state-dict names h.0, h.1, ... as Hugging Face's.</summary>
@@ -407,9 +409,9 @@ public sealed class Gpt2Blocks : nn.Module
 {
     private readonly List<Gpt2Block> _blocks = new();
 
-    internal Gpt2Blocks(IEnumerable<Gpt2Block> blocks)
+    internal Gpt2Blocks(IEnumerable<Gpt2Block> blocks) : base(nameof(Gpt2Blocks))
     {
-        foreach (var b in blocks) _blocks.Add(RegisterModule(_blocks.Count.ToString(CultureInfo.InvariantCulture), b));
+        foreach (var b in blocks) _blocks.Add(this.Submodule(_blocks.Count.ToString(CultureInfo.InvariantCulture), b));
     }
 
     public Gpt2Block this[int layer] => _blocks[layer];

@@ -3,9 +3,9 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using SaeWorkbench.Torch;
-using SaeWorkbench.Torch.Serialization;
-using static SaeWorkbench.Torch.torch;
+using TorchSharp;
+using static TorchSharp.torch;
+using SaeWorkbench.Engine;
 
 namespace SaeWorkbench.Models;
 
@@ -85,7 +85,7 @@ public static class Gpt2Weights
                 if (!entry.Shape.SequenceEqual(shape))
                     throw new InvalidDataException($"'{weightsPath}': tensor '{stored}' has shape {entry.ShapeString}, expected [{string.Join(", ", shape)}] " +
                         $"({source}) from '{cfgPath}': {Describe(config)}. The weights and config.json describe different models.");
-                var t = load_safetensor(file, stored).to(float32);
+                var t = SafeTensors.LoadOne(file, stored).to(float32);
                 parameters[name].copy_(conv1d ? t.t() : t);
             }
             Tensor? wte = null;
@@ -96,7 +96,7 @@ public static class Gpt2Weights
                 if (e.Name == "lm_head.weight")
                 {
                     wte ??= parameters["wte.weight"];
-                    if (!e.Shape.SequenceEqual(wte.shape) || !load_safetensor(file, e.Name).to(float32).equal(wte))
+                    if (!e.Shape.SequenceEqual(wte.shape) || !SafeTensors.LoadOne(file, e.Name).to(float32).SameAs(wte))
                         throw new InvalidDataException($"'{weightsPath}': 'lm_head.weight' differs from the token embedding; this GPT-2's unembedding is tied to wte " +
                             "(an untied unembedding is not supported)");
                     continue;
@@ -110,7 +110,7 @@ public static class Gpt2Weights
             model.Dispose();
             throw;
         }
-        if (device is { Type: not DeviceType.CPU } d) model.to(d);
+        if (device is { type: not DeviceType.CPU } d) model.to(d);
         model.eval();
         return model;
     }
@@ -127,10 +127,10 @@ public static class Gpt2Weights
         var tensors = new List<KeyValuePair<string, Tensor>>();
         foreach (var (name, (_, conv1d, _)) in Expected(config))
         {
-            var p = parameters[name].detach().to(Device.CPU, float32);
+            var p = parameters[name].detach().to(float32, CPU);
             tensors.Add(new(name, conv1d ? p.t().contiguous() : p));
         }
-        save_safetensors(tensors, Path.Combine(directory, WeightsFile), new Dictionary<string, string> { ["format"] = "pt" });
+        SafeTensors.Save(tensors, Path.Combine(directory, WeightsFile), new Dictionary<string, string> { ["format"] = "pt" });
         AtomicFile.WriteAllText(Path.Combine(directory, ConfigFile),
             config.ToHuggingFace().ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
     }

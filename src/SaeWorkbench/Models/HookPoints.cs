@@ -1,7 +1,8 @@
 using System.Collections;
 using System.Globalization;
 using System.Text.RegularExpressions;
-using SaeWorkbench.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace SaeWorkbench.Models;
 

@@ -1,7 +1,8 @@
 using System.Diagnostics;
 using SaeWorkbench.Saes;
-using SaeWorkbench.Torch;
-using static SaeWorkbench.Torch.torch;
+using SaeWorkbench.Training;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace SaeWorkbench.Models;
 
@@ -71,7 +72,7 @@ public sealed record LanguageModelTrainerConfig
 
     /// <summary>The learning rate of step <paramref name="step"/> (1-based): warm-up to the peak, then cosine to the minimum.</summary>
     public double LearningRateAt(long step) =>
-        LearningRate * new optim.CosineLR(TotalSteps, WarmupSteps, MinLearningRateFactor).Factor(step);
+        LearningRate * new CosineLR(TotalSteps, WarmupSteps, MinLearningRateFactor).Factor(step);
 }
 
 /// <summary>One progress report of <see cref="LanguageModelTrainer.Train"/>.</summary>
@@ -124,9 +125,8 @@ public sealed class LanguageModelTrainer
         var parameters = _model.named_parameters().ToList();
         var decay = parameters.Where(p => p.parameter.dim() >= 2).Select(p => p.parameter).ToList();
         var noDecay = parameters.Where(p => p.parameter.dim() < 2).Select(p => p.parameter).ToList();
-        var options = new optim.AdamOptions { lr = c.LearningRate, beta1 = c.Beta1, beta2 = c.Beta2, eps = c.Eps };
-        using var optDecay = new optim.AdamW(decay, options with { weight_decay = c.WeightDecay });
-        using var optNoDecay = new optim.AdamW(noDecay, options with { weight_decay = 0 });
+        using var optDecay = optim.AdamW(decay, c.LearningRate, c.Beta1, c.Beta2, c.Eps, weight_decay: c.WeightDecay);
+        using var optNoDecay = optim.AdamW(noDecay, c.LearningRate, c.Beta1, c.Beta2, c.Eps, weight_decay: 0);
         var all = decay.Concat(noDecay).ToList();
 
         var losses = new List<double>();
@@ -153,7 +153,7 @@ public sealed class LanguageModelTrainer
                     gradNorm = c.GradClipNorm is { } clip ? nn.utils.clip_grad_norm_(all, clip) : GradNorm(all);
                     optDecay.step();
                     optNoDecay.step();
-                    loss = loss_.item<float>();
+                    loss = loss_.ToSingle();
                 }
                 tokens += (long)c.BatchSize * batch.length;
                 losses.Add(loss);
@@ -183,7 +183,7 @@ public sealed class LanguageModelTrainer
         using var scope = NewDisposeScope();
         var sumOfSquares = 0.0;
         foreach (var p in parameters)
-            if (p.grad is { } g) sumOfSquares += g.to(float64).pow(2).sum().item<double>();
+            if (p.grad is { } g) sumOfSquares += g.to(float64).pow(2).sum().ToDouble();
         return Math.Sqrt(sumOfSquares);
     }
 

@@ -1,6 +1,6 @@
 using System.Globalization;
-using SaeWorkbench.Torch;
-using static SaeWorkbench.Torch.torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace SaeWorkbench.Saes;
 
@@ -76,7 +76,7 @@ public sealed record TopKActivation(long K) : Activation
         var n = pre_BN.size(-1);
         ConfigCheck.Require(K <= n, nameof(TopKActivation), nameof(K), K, $"<= the number of latents ({n})");
         using var scope = NewDisposeScope();
-        var (vals, idx) = pre_BN.topk(K);
+        var (vals, idx) = pre_BN.topk(checked((int)K));
         var values = magnitude_BN is null ? vals.relu() : magnitude_BN.gather(1, idx).relu();
         return zeros_like(pre_BN).scatter(1, idx, values).MoveToOuterDisposeScope();
     }
@@ -96,9 +96,9 @@ public sealed record BatchTopKActivation(long K) : Activation
         var (b, n) = (pre_BN.size(0), pre_BN.size(1));
         ConfigCheck.Require(K <= n, nameof(BatchTopKActivation), nameof(K), K, $"<= the number of latents ({n})");
         using var scope = NewDisposeScope();
-        var (_, flat) = pre_BN.relu().reshape(-1).topk(K * b, sorted: false);
+        var (_, flat) = pre_BN.relu().reshape(-1).topk(checked((int)(K * b)), sorted: false);
         var values = Values(pre_BN, magnitude_BN).reshape(-1).index_select(0, flat).relu();
-        return zeros(new[] { b * n }, pre_BN.dtype, pre_BN.device).index_add(0, flat, values).view(b, n).MoveToOuterDisposeScope();
+        return zeros(new[] { b * n }, pre_BN.dtype, pre_BN.device).index_add(0, flat, values, 1).view(b, n).MoveToOuterDisposeScope();
     }
 }
 

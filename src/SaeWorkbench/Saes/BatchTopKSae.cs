@@ -1,5 +1,6 @@
-using SaeWorkbench.Torch;
-using static SaeWorkbench.Torch.torch;
+using TorchSharp;
+using SaeWorkbench.Engine;
+using static TorchSharp.torch;
 
 namespace SaeWorkbench.Saes;
 
@@ -30,7 +31,7 @@ public sealed class BatchTopKSae : TopKSae
 {
     public BatchTopKSae(BatchTopKSaeConfig config) : base(config)
     {
-        threshold = RegisterBuffer("threshold", zeros(Array.Empty<long>(), float32, config.Device));
+        threshold = this.Buffer("threshold", zeros(Array.Empty<long>(), float32, config.Device));
     }
 
     public new BatchTopKSaeConfig Config => (BatchTopKSaeConfig)base.Config;
@@ -38,7 +39,7 @@ public sealed class BatchTopKSae : TopKSae
     /// <summary>The global inference threshold theta (float32), a moving average of the smallest kept activation per batch: [].</summary>
     public Tensor threshold { get; }
 
-    public override Activation InferenceActivation => new JumpReluActivation(threshold.item<double>());
+    public override Activation InferenceActivation => new JumpReluActivation(threshold.ToDouble());
 
     protected override SaeOutput ForwardTraining(Tensor xn, NormalizationState state, ForwardOptions options)
     {
@@ -54,7 +55,7 @@ public sealed class BatchTopKSae : TopKSae
     {
         var (b, n) = (preNoBias_BN.size(0), preNoBias_BN.size(1));
         var pre = (preNoBias_BN + b_enc_N.detach()).reshape(-1);                // the batch-level selection needs the full matrix
-        var (_, flat) = pre.relu().topk(Config.K * b, sorted: false);
+        var (_, flat) = pre.relu().topk(checked((int)(Config.K * b)), sorted: false);
         var (code, order) = SparseCode.FromFlatIndices(flat, b, n);
         return (code, pre.index_select(0, flat.index_select(0, order)), code);
     }
@@ -65,7 +66,7 @@ public sealed class BatchTopKSae : TopKSae
     {
         wide_BN = null;
         var (b, n) = (pre_BN.size(0), pre_BN.size(1));
-        var (v, i) = pre_BN.relu().reshape(-1).topk(Config.K * b, sorted: false);
+        var (v, i) = pre_BN.relu().reshape(-1).topk(checked((int)(Config.K * b)), sorted: false);
         if (training) using (no_grad()) UpdateThreshold(v);
         return zeros(new[] { b * n }, pre_BN.dtype, pre_BN.device).scatter(0, i, v).view(b, n);
     }

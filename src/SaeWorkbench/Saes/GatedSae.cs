@@ -1,5 +1,6 @@
-using SaeWorkbench.Torch;
-using static SaeWorkbench.Torch.torch;
+using TorchSharp;
+using SaeWorkbench.Engine;
+using static TorchSharp.torch;
 
 namespace SaeWorkbench.Saes;
 
@@ -35,9 +36,9 @@ public sealed class GatedSae : SparseAutoencoder
     public GatedSae(GatedSaeConfig config) : base(config)
     {
         var n = config.NumLatents;
-        b_gate_N = RegisterParameter("b_gate_N", zeros(new[] { n }, config.DType, config.Device));
-        r_mag_N = RegisterParameter("r_mag_N", zeros(new[] { n }, config.DType, config.Device));
-        b_mag_N = RegisterParameter("b_mag_N", zeros(new[] { n }, config.DType, config.Device));
+        b_gate_N = this.Parameter("b_gate_N", zeros(new[] { n }, config.DType, config.Device));
+        r_mag_N = this.Parameter("r_mag_N", zeros(new[] { n }, config.DType, config.Device));
+        b_mag_N = this.Parameter("b_mag_N", zeros(new[] { n }, config.DType, config.Device));
     }
 
     public new GatedSaeConfig Config => (GatedSaeConfig)base.Config;

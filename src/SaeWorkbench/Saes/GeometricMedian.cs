@@ -1,5 +1,6 @@
-using SaeWorkbench.Torch;
-using static SaeWorkbench.Torch.torch;
+using TorchSharp;
+using static TorchSharp.torch;
+using SaeWorkbench.Engine;
 
 namespace SaeWorkbench.Saes;
 
@@ -23,14 +24,14 @@ public static class GeometricMedian
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var x = points_BD.to(float64);
-        var y = x.mean(0);
-        var spread = (x - y).norm(2, 1).mean().item<double>();
+        var y = x.mean(new long[] { 0 });
+        var spread = (x - y).norm(1).mean().ToDouble();
         for (var it = 0; it < iterations; it++)
         {
             using var step = NewDisposeScope();
-            var w = (x - y).norm(2, 1).clamp_min(eps).reciprocal();          // [B]
-            var next = (w.unsqueeze(1) * x).sum(0) / w.sum();                 // [D]
-            var moved = (next - y).norm().item<double>();
+            var w = (x - y).norm(1).clamp_min(eps).reciprocal();          // [B]
+            var next = (w.unsqueeze(1) * x).sum(0L) / w.sum();                 // [D]
+            var moved = (next - y).norm().ToDouble();
             y.copy_(next);
             if (moved <= tolerance * Math.Max(spread, eps)) break;
         }

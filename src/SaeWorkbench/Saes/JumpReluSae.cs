@@ -1,5 +1,6 @@
-using SaeWorkbench.Torch;
-using static SaeWorkbench.Torch.torch;
+using TorchSharp;
+using SaeWorkbench.Engine;
+using static TorchSharp.torch;
 
 namespace SaeWorkbench.Saes;
 
@@ -51,8 +52,8 @@ public sealed class JumpReluSae : SparseAutoencoder
 {
     public JumpReluSae(JumpReluSaeConfig config) : base(config)
     {
-        b_enc_N = RegisterParameter("b_enc_N", zeros(new[] { config.NumLatents }, config.DType, config.Device));
-        log_threshold_N = RegisterParameter("log_threshold_N",
+        b_enc_N = this.Parameter("b_enc_N", zeros(new[] { config.NumLatents }, config.DType, config.Device));
+        log_threshold_N = this.Parameter("log_threshold_N",
             full(new[] { config.NumLatents }, Math.Log(config.InitialThreshold), float32, config.Device));
     }
 
@@ -108,48 +109,73 @@ public sealed class JumpReluSae : SparseAutoencoder
     private static Tensor Rectangle(Tensor z, Tensor theta, double eps) => ((z - theta) / eps).abs().lt(0.5).to(z.dtype);
 
     /// <summary>Sums a [B, N] gradient down to theta's shape ([N] or []).</summary>
-    private static Tensor ReduceToTheta(Tensor g, Tensor theta) => theta.dim() == 0 ? g.sum() : g.sum(0);
+    private static Tensor ReduceToTheta(Tensor g, Tensor theta) => theta.dim() == 0 ? g.sum() : g.sum(0L);
 
     /// <summary>
     /// JumpReLU_theta(z) = z H(z - theta), with d/dz = H(z - theta) and the pseudo-derivative
-    /// d/dtheta = -(theta / eps) K((z - theta) / eps). z [B, N]; theta [N] (or []), same dtype.
+    /// d/dtheta = -(theta / eps) K((z - theta) / eps) (Rajamanoharan et al. 2024, JumpReLU paper, §3, eq. 11).
+    /// z [B, N]; theta [N] (or []), same dtype.
     /// </summary>
     public static Tensor JumpReLU(Tensor z, Tensor theta, double eps)
     {
         ConfigCheck.Positive(eps, nameof(JumpReLU), nameof(eps));
-        return autograd.Function("JumpReLU", new[] { z, theta },
-            (ctx, i) =>
-            {
-                ctx.save_for_backward(i[0], i[1]);
-                return i[0] * i[0].gt(i[1]).to(i[0].dtype);
-            },
-            (ctx, g) =>
-            {
-                var (zs, th) = (ctx.saved_tensors[0], ctx.saved_tensors[1]);
-                var dz = g * zs.gt(th).to(g.dtype);
-                var dtheta = ReduceToTheta(g * Rectangle(zs, th, eps) * (-th / eps), th);
-                return new Tensor?[] { dz, dtheta };
-            });
+        return JumpReluFunction.apply(z, theta, eps);
     }
 
     /// <summary>
     /// The Heaviside step H(z - theta) of the L0 penalty, with no gradient to z and the pseudo-derivative
-    /// d/dtheta = -(1 / eps) K((z - theta) / eps).
+    /// d/dtheta = -(1 / eps) K((z - theta) / eps) (JumpReLU paper, §3, eq. 12).
     /// </summary>
     public static Tensor Step(Tensor z, Tensor theta, double eps)
     {
         ConfigCheck.Positive(eps, nameof(Step), nameof(eps));
-        return autograd.Function("JumpReLUStep", new[] { z, theta },
-            (ctx, i) =>
-            {
-                ctx.save_for_backward(i[0], i[1]);
-                return i[0].gt(i[1]).to(i[0].dtype);
-            },
-            (ctx, g) =>
-            {
-                var (zs, th) = (ctx.saved_tensors[0], ctx.saved_tensors[1]);
-                var dtheta = ReduceToTheta(g * Rectangle(zs, th, eps) * (-1.0 / eps), th);
-                return new Tensor?[] { null, dtheta };
-            });
+        return StepFunction.apply(z, theta, eps);
+    }
+
+    /// <summary>JumpReLU as a TorchSharp autograd function: forward and straight-through backward side by side.</summary>
+    private sealed class JumpReluFunction : autograd.SingleTensorFunction<JumpReluFunction>
+    {
+        public override string Name => "JumpReLU";
+
+        public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
+        {
+            var (z, theta, eps) = ((Tensor)vars[0], (Tensor)vars[1], (double)vars[2]);
+            ctx.save_for_backward([z, theta]);
+            ctx.save_data("eps", eps);
+            return z * z.gt(theta).to(z.dtype);
+        }
+
+        public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor g)
+        {
+            var saved = ctx.get_saved_variables();
+            var (z, theta, eps) = (saved[0], saved[1], (double)ctx.get_data("eps"));
+            using var scope = NewDisposeScope();
+            var dz = g * z.gt(theta).to(g.dtype);
+            var dtheta = ReduceToTheta(g * Rectangle(z, theta, eps) * (-theta / eps), theta);
+            return [dz.DetachFromDisposeScope(), dtheta.DetachFromDisposeScope(), null!];
+        }
+    }
+
+    /// <summary>The L0 step H(z - theta) as a TorchSharp autograd function (no gradient to z).</summary>
+    private sealed class StepFunction : autograd.SingleTensorFunction<StepFunction>
+    {
+        public override string Name => "JumpReLUStep";
+
+        public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
+        {
+            var (z, theta, eps) = ((Tensor)vars[0], (Tensor)vars[1], (double)vars[2]);
+            ctx.save_for_backward([z, theta]);
+            ctx.save_data("eps", eps);
+            return z.gt(theta).to(z.dtype);
+        }
+
+        public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor g)
+        {
+            var saved = ctx.get_saved_variables();
+            var (z, theta, eps) = (saved[0], saved[1], (double)ctx.get_data("eps"));
+            using var scope = NewDisposeScope();
+            var dtheta = ReduceToTheta(g * Rectangle(z, theta, eps) * (-1.0 / eps), theta);
+            return [null!, dtheta.DetachFromDisposeScope(), null!];
+        }
     }
 }

@@ -1,5 +1,5 @@
-using SaeWorkbench.Torch;
-using static SaeWorkbench.Torch.torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace SaeWorkbench.Saes;
 
@@ -22,7 +22,7 @@ public static class Losses
     {
         using var scope = NewDisposeScope();
         var xd = x_BD.detach();
-        return (xd - xd.mean(0, keepdim: true)).square().sum(-1).mean().MoveToOuterDisposeScope();
+        return (xd - xd.mean(new long[] { 0 }, keepdim: true)).square().sum(-1).mean().MoveToOuterDisposeScope();
     }
 
     /// <summary>Normalized MSE: mse(x_hat, x) / baseline; with no baseline given, the batch's own mse(mean(x), x).</summary>

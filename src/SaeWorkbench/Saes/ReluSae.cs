@@ -1,5 +1,6 @@
-using SaeWorkbench.Torch;
-using static SaeWorkbench.Torch.torch;
+using TorchSharp;
+using SaeWorkbench.Engine;
+using static TorchSharp.torch;
 
 namespace SaeWorkbench.Saes;
 
@@ -31,7 +32,7 @@ public sealed class ReluSae : SparseAutoencoder
 {
     public ReluSae(ReluSaeConfig config) : base(config)
     {
-        b_enc_N = RegisterParameter("b_enc_N", zeros(new[] { config.NumLatents }, config.DType, config.Device));
+        b_enc_N = this.Parameter("b_enc_N", zeros(new[] { config.NumLatents }, config.DType, config.Device));
     }
 
     public new ReluSaeConfig Config => (ReluSaeConfig)base.Config;
@@ -57,7 +58,7 @@ public sealed class ReluSae : SparseAutoencoder
         var z = pre.relu();                                                    // latents_BN
         var x_hat = Decode(z);
         var l1PerToken = Config.L1WeightedByDecoderNorm
-            ? (z * W_dec_ND.norm(2, 1)).sum(1).mean()
+            ? (z * W_dec_ND.norm(1)).sum(1).mean()
             : z.sum(1).mean();                                                 // z >= 0: sum = L1 norm
         var losses = new Dictionary<string, Tensor>
         {

@@ -1,4 +1,6 @@
-using SaeWorkbench.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
+using SaeWorkbench.Engine;
 
 namespace SaeWorkbench.Saes;
 
@@ -101,7 +103,7 @@ public abstract record SaeConfig
     public ScalarType DType { get; init; } = ScalarType.Float32;
 
     /// <summary>Device of the weights ("cpu", "cuda:0").</summary>
-    public Device Device { get; init; } = Device.CPU;
+    public Device Device { get; init; } = CPU;
 
     /// <summary>A latent is dead when it has not fired (activation above <see cref="FiringThreshold"/>) in this
     /// many training tokens (TopK paper: 10M), >= 1. Used by the dead-latent tracker and by AuxK.</summary>

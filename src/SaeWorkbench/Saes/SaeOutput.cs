@@ -1,5 +1,5 @@
-using SaeWorkbench.Torch;
-using static SaeWorkbench.Torch.torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace SaeWorkbench.Saes;
 
@@ -84,6 +84,6 @@ public sealed record SaeOutput
     {
         if (Code is not null) return Code.FiringCounts(CodeValues_M!, threshold);
         using var scope = NewDisposeScope();
-        return Latents_BN.detach().gt(threshold).sum(0, dtype: int64).MoveToOuterDisposeScope();
+        return Latents_BN.detach().gt(threshold).sum(0L, type: int64).MoveToOuterDisposeScope();
     }
 }

@@ -1,5 +1,6 @@
-using SaeWorkbench.Torch;
-using static SaeWorkbench.Torch.torch;
+using TorchSharp;
+using SaeWorkbench.Engine;
+using static TorchSharp.torch;
 
 namespace SaeWorkbench.Saes;
 
@@ -21,7 +22,7 @@ public sealed record NormalizationState(Tensor? Scale, Tensor? Shift);
 /// </summary>
 public abstract class SparseAutoencoder : nn.Module
 {
-    protected SparseAutoencoder(SaeConfig config)
+    protected SparseAutoencoder(SaeConfig config) : base(config?.Architecture ?? nameof(SparseAutoencoder))
     {
         ArgumentNullException.ThrowIfNull(config);
         config.Validate();
@@ -32,11 +33,11 @@ public abstract class SparseAutoencoder : nn.Module
         using var gen = new Generator(config.Init.Seed);
         var dec = InitialDecoder(config, gen);
         var enc = config.Init.EncoderFromDecoderTranspose ? dec.clone() : HeUniform(n, d, config, gen);
-        W_enc_ND = RegisterParameter("W_enc_ND", enc);
-        W_dec_ND = RegisterParameter("W_dec_ND", dec);
-        b_dec_D = RegisterParameter("b_dec_D", zeros(new[] { d }, config.DType, config.Device));
-        norm_scale = RegisterBuffer("norm_scale", ones(Array.Empty<long>(), config.DType, config.Device));
-        mse_baseline = RegisterBuffer("mse_baseline", full(Array.Empty<long>(), double.NaN, config.DType, config.Device));
+        W_enc_ND = this.Parameter("W_enc_ND", enc);
+        W_dec_ND = this.Parameter("W_dec_ND", dec);
+        b_dec_D = this.Parameter("b_dec_D", zeros(new[] { d }, config.DType, config.Device));
+        norm_scale = this.Buffer("norm_scale", ones(Array.Empty<long>(), config.DType, config.Device));
+        mse_baseline = this.Buffer("mse_baseline", full(Array.Empty<long>(), double.NaN, config.DType, config.Device));
     }
 
     /// <summary>The validated configuration.</summary>
@@ -70,10 +71,10 @@ public abstract class SparseAutoencoder : nn.Module
         if (c.Init.Decoder == DecoderInit.UnitNormRandom)
         {
             var w = randn(new[] { c.NumLatents, c.DIn }, c.DType, c.Device, generator: gen);
-            return w / w.norm(2, 1, keepdim: true);
+            return w / w.norm(1, keepdim: true);
         }
         var he = HeUniform(c.NumLatents, c.DIn, c, gen);
-        return c.Init.NormalizeDecoderRows ? he / he.norm(2, 1, keepdim: true) : he;
+        return c.Init.NormalizeDecoderRows ? he / he.norm(1, keepdim: true) : he;
     }
 
     /// <summary>He (Kaiming) uniform for a [rows, fanIn] matrix: U(-sqrt(6 / fanIn), +sqrt(6 / fanIn)).</summary>
@@ -94,7 +95,7 @@ public abstract class SparseAutoencoder : nn.Module
         CheckInput(sample_BD, nameof(sample_BD));
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var x = sample_BD.to(Config.Device, Config.DType);
+        var x = sample_BD.to(Config.DType, Config.Device);
         if (Config.Normalization == InputNormalization.UnitMeanSquaredNorm)
         {
             var meanSq = x.square().sum(1).mean();
@@ -110,9 +111,9 @@ public abstract class SparseAutoencoder : nn.Module
             var saved = named_buffers().Where(b => b.name is not ("norm_scale" or "mse_baseline")).Select(b => (b.buffer, copy: b.buffer.clone())).ToList();
             var output = Forward(x);
             foreach (var (buffer, copy) in saved) buffer.copy_(copy);
-            var inputNorm = (EncoderInputFor(xn)).norm(2, 1).mean();
-            var reconNorm = (output.Reconstruction_BD - b_dec_D).norm(2, 1).mean();
-            if (reconNorm.item<double>() > 0) W_enc_ND.mul_(inputNorm / reconNorm);
+            var inputNorm = (EncoderInputFor(xn)).norm(1).mean();
+            var reconNorm = (output.Reconstruction_BD - b_dec_D).norm(1).mean();
+            if (reconNorm.ToDouble() > 0) W_enc_ND.mul_(inputNorm / reconNorm);
         }
     }
 
@@ -129,14 +130,14 @@ public abstract class SparseAutoencoder : nn.Module
                 return (x_BD * norm_scale, new NormalizationState(norm_scale.reciprocal(), null));
             case InputNormalization.PerTokenUnitNorm:
             {
-                var mean = x_BD.mean(-1, keepdim: true);
+                var mean = x_BD.mean(new long[] { -1 }, keepdim: true);
                 var centred = x_BD - mean;
-                var norm = centred.norm(2, -1, keepdim: true).clamp_min(1e-12);
+                var norm = centred.norm(-1, keepdim: true).clamp_min(1e-12);
                 return (centred / norm, new NormalizationState(norm, mean));
             }
             case InputNormalization.PerTokenStandardize:
             {
-                var mean = x_BD.mean(-1, keepdim: true);
+                var mean = x_BD.mean(new long[] { -1 }, keepdim: true);
                 var centred = x_BD - mean;
                 var std = centred.std(-1, keepdim: true);
                 return (centred / (std + 1e-5), new NormalizationState(std, mean));
@@ -225,8 +226,8 @@ public abstract class SparseAutoencoder : nn.Module
         {
             mse = Losses.Mse(x_hat, xn);
             l0 = code is not null
-                ? codeValues!.gt(0).sum(dtype: float32) / code.NumTokens
-                : latents!.ne(0).sum(1, dtype: float32).mean();
+                ? codeValues!.gt(0).sum(type: float32) / code.NumTokens
+                : latents!.ne(0).sum(1, type: float32).mean();
         }
         return new SaeOutput
         {
@@ -251,7 +252,7 @@ public abstract class SparseAutoencoder : nn.Module
     protected Tensor Baseline(Tensor xn_BD)
     {
         using var noGrad = no_grad();
-        return mse_baseline.isnan().item<bool>() ? Losses.MseBaseline(xn_BD) : mse_baseline;
+        return mse_baseline.isnan().ToBoolean() ? Losses.MseBaseline(xn_BD) : mse_baseline;
     }
 
     // ---- decoder constraint -------------------------------------------------------------------------------------
@@ -260,7 +261,7 @@ public abstract class SparseAutoencoder : nn.Module
     public Tensor DecoderNorms_N()
     {
         using var noGrad = no_grad();
-        return W_dec_ND.norm(2, 1);
+        return W_dec_ND.norm(1);
     }
 
     /// <summary>
@@ -273,7 +274,7 @@ public abstract class SparseAutoencoder : nn.Module
         using var noGrad = no_grad();
         var g = W_dec_ND.grad;
         if (g is null) return;
-        nn.utils.remove_parallel_rows_(g, W_dec_ND);
+        DecoderConstraint.RemoveParallelComponent(g, W_dec_ND);
     }
 
     /// <summary>After an optimiser step: rescale every decoder row to unit L2 norm.</summary>
@@ -281,7 +282,7 @@ public abstract class SparseAutoencoder : nn.Module
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        nn.utils.normalize_rows_(W_dec_ND);
+        DecoderConstraint.NormalizeRows(W_dec_ND);
     }
 
     private void CheckInput(Tensor x, string name)

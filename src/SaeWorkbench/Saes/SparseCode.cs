@@ -1,5 +1,5 @@
-using SaeWorkbench.Torch;
-using static SaeWorkbench.Torch.torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace SaeWorkbench.Saes;
 
@@ -36,9 +36,9 @@ public sealed record SparseCode(Tensor Latents_M, Tensor Tokens_M, Tensor Offset
     public static (SparseCode code, Tensor order_M) FromFlatIndices(Tensor flat_M, long numTokens, long numLatents)
     {
         var (sorted, order) = flat_M.sort(stable: true);
-        var tokens = sorted.div(tensor(numLatents, int64).to(sorted.device), "floor");
+        var tokens = sorted.div(tensor(numLatents, int64).to(sorted.device), RoundingMode.floor);
         var latents = sorted.remainder(numLatents);
-        var counts = tokens.bincount(minlength: numTokens);
+        var counts = tokens.bincount(null, numTokens);
         var offsets = counts.cumsum(0) - counts;
         return (new SparseCode(latents, tokens, offsets, numTokens, numLatents), order);
     }
@@ -48,7 +48,7 @@ public sealed record SparseCode(Tensor Latents_M, Tensor Tokens_M, Tensor Offset
     {
         var dense = zeros(new[] { NumTokens * NumLatents }, values_M.dtype, values_M.device);
         var flat = Tokens_M * NumLatents + Latents_M;
-        return dense.index_add(0, flat, values_M).view(NumTokens, NumLatents);
+        return dense.index_add(0, flat, values_M, 1).view(NumTokens, NumLatents);
     }
 
     /// <summary>Entries whose value exceeds <paramref name="threshold"/>, counted per latent: [N] int64.</summary>
@@ -56,6 +56,6 @@ public sealed record SparseCode(Tensor Latents_M, Tensor Tokens_M, Tensor Offset
     {
         using var scope = NewDisposeScope();
         var fired = Latents_M.masked_select(values_M.detach().gt(threshold));
-        return fired.bincount(minlength: NumLatents).MoveToOuterDisposeScope();
+        return fired.bincount(null, NumLatents).MoveToOuterDisposeScope();
     }
 }

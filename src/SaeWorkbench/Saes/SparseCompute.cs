@@ -1,5 +1,5 @@
-using SaeWorkbench.Torch;
-using static SaeWorkbench.Torch.torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace SaeWorkbench.Saes;
 
@@ -14,12 +14,12 @@ namespace SaeWorkbench.Saes;
 ///   from the M entries only: dW_enc[n] = sum_{entries at n} g x_b, db_enc[n] = sum g,
 ///   db_pre = -(db_enc @ W_enc) (as the released code does). Never a [B, N] gradient, never a second GEMM.</item>
 /// <item><see cref="Decode"/>: x_hat_b = sum_{entries at b} z W_dec[n] (sparse x dense), and
-///   its backward dz = g_b . W_dec[n], dW_dec[n] = sum_{entries at n} z g_b (<see cref="torch.decode_backward_coo"/>:
+///   its backward dz = g_b . W_dec[n], dW_dec[n] = sum_{entries at n} z g_b (<see cref="SparseKernels.DecodeBackwardCoo"/>:
 ///   one pass by latent, each decoder row read once).</item>
 /// </list>
 /// Cost of each: O(M d) with M = B k, against O(B n d) for the dense form. The gathers and scatters are the native
-/// kernels <see cref="torch.spmm_coo"/> and <see cref="torch.sddmm_coo"/> (parallel, deterministic); the selection is
-/// <see cref="torch.topk_of_sum"/> (top k of xW^T + b_enc without a bias pass over [B, N]). Checked against dense
+/// kernels <see cref="SparseKernels.SpmmCoo"/> and <see cref="SparseKernels.SddmmCoo"/> (parallel, deterministic); the selection is
+/// <see cref="SparseKernels.TopKOfSum"/> (top k of xW^T + b_enc without a bias pass over [B, N]). Checked against dense
 /// autograd in the tests (SparseComputeTests). Shapes: B tokens, D = d_in, N latents, M entries.
 /// </summary>
 public static class SparseCompute
@@ -39,60 +39,83 @@ public static class SparseCompute
     public static Tensor[] EncoderEntries(IReadOnlyList<Tensor> values, Tensor xc_BD, Tensor W_enc_ND, Tensor b_enc_N, Tensor? b_pre_D, IReadOnlyList<SparseCode> codes)
     {
         if (codes.Count == 0 || codes.Count != values.Count) throw new ArgumentException($"one value tensor per code is needed ({values.Count} values, {codes.Count} codes)", nameof(values));
-        var n = W_enc_ND.size(0);
-        var inputs = b_pre_D is null ? new[] { W_enc_ND, b_enc_N } : new[] { W_enc_ND, b_enc_N, b_pre_D };
-        return autograd.Function("SparseEncoderEntries", inputs,
-            (ctx, i) =>
-            {
-                // The codes are saved too: the context owns handles on them, so backward works even when the
-                // caller's dispose scope has released its own handles.
-                ctx.save_for_backward(xc_BD, i[0]);
-                foreach (var c in codes) ctx.save_for_backward(c.Latents_M, c.Tokens_M);
-                return values.Select(v => v.detach().clone()).ToArray();
-            },
-            (ctx, grads) =>
-            {
-                var xc = ctx.saved_tensors[0];
-                var w = ctx.saved_tensors[1];
-                var latents = codes.Count == 1 ? ctx.saved_tensors[2] : cat(Enumerable.Range(0, codes.Count).Select(c => ctx.saved_tensors[2 + 2 * c]).ToArray());
-                var tokens = codes.Count == 1 ? ctx.saved_tensors[3] : cat(Enumerable.Range(0, codes.Count).Select(c => ctx.saved_tensors[3 + 2 * c]).ToArray());
-                var g = (codes.Count == 1 ? grads[0] : cat(grads)).to(w.dtype);
-                var gN = zeros(new[] { n }, g.dtype, g.device).index_add_(0, latents, g);       // db_enc
-                var dW = ScatterRows(latents, tokens, g, xc, n);                                // dW_enc
-                if (b_pre_D is null) return new Tensor?[] { dW, gN };
-                var dPre = gN.unsqueeze(0).mm(w).squeeze(0).neg();                             // db_pre = -(g_N @ W_enc)
-                return new Tensor?[] { dW, gN, dPre };
-            });
+        return EncoderEntriesFunction.apply(W_enc_ND, b_enc_N, b_pre_D!, new EncoderEntriesData(values, xc_BD, codes)).ToArray();
+    }
+
+    /// <summary>What <see cref="EncoderEntriesFunction"/> takes besides its differentiable inputs.</summary>
+    private sealed record EncoderEntriesData(IReadOnlyList<Tensor> Values, Tensor Xc_BD, IReadOnlyList<SparseCode> Codes);
+
+    /// <summary>The encoder entries as a TorchSharp autograd function; inputs W_enc [N, D], b_enc [N], b_pre [D] or null.</summary>
+    private sealed class EncoderEntriesFunction : autograd.MultiTensorFunction<EncoderEntriesFunction>
+    {
+        public override string Name => "SparseEncoderEntries";
+
+        public override List<Tensor> forward(autograd.AutogradContext ctx, params object[] vars)
+        {
+            var w = (Tensor)vars[0];
+            var data = (EncoderEntriesData)vars[3];
+            // The codes are saved too, so that backward works after the caller's dispose scope released its handles.
+            var saved = new List<Tensor> { data.Xc_BD, w };
+            foreach (var c in data.Codes) { saved.Add(c.Latents_M); saved.Add(c.Tokens_M); }
+            ctx.save_for_backward(saved);
+            ctx.save_data("codes", data.Codes.Count);
+            ctx.save_data("has_b_pre", vars[2] is Tensor);
+            return data.Values.Select(v => v.detach().clone()).ToList();
+        }
+
+        public override List<Tensor> backward(autograd.AutogradContext ctx, List<Tensor> grads)
+        {
+            var saved = ctx.get_saved_variables();
+            var codes = (int)ctx.get_data("codes");
+            var hasBPre = (bool)ctx.get_data("has_b_pre");
+            using var scope = NewDisposeScope();
+            var xc = saved[0];
+            var w = saved[1];
+            var n = w.size(0);
+            var latents = codes == 1 ? saved[2] : cat(Enumerable.Range(0, codes).Select(c => saved[2 + 2 * c]).ToList(), 0);
+            var tokens = codes == 1 ? saved[3] : cat(Enumerable.Range(0, codes).Select(c => saved[3 + 2 * c]).ToList(), 0);
+            var g = (codes == 1 ? grads[0] : cat(grads, 0)).to(w.dtype);
+            var gN = zeros(new[] { n }, g.dtype, g.device).index_add_(0, latents, g, 1);       // db_enc
+            var dW = ScatterRows(latents, tokens, g, xc, n);                                // dW_enc
+            var dPre = hasBPre ? gN.unsqueeze(0).mm(w).squeeze(0).neg() : null;            // db_pre = -(g_N @ W_enc)
+            return [dW.DetachFromDisposeScope(), gN.DetachFromDisposeScope(), dPre?.DetachFromDisposeScope()!, null!];
+        }
     }
 
     /// <summary>
     /// x_hat[b] = sum over b's entries of values[m] W_dec[latent m]: [B, D], differentiable with respect to
     /// <paramref name="values_M"/> and <paramref name="W_dec_ND"/>. No decoder bias is added.
     /// </summary>
-    public static Tensor Decode(Tensor values_M, Tensor W_dec_ND, SparseCode code)
+    public static Tensor Decode(Tensor values_M, Tensor W_dec_ND, SparseCode code) => DecodeFunction.apply(values_M, W_dec_ND, code);
+
+    /// <summary>The sparse decode as a TorchSharp autograd function: forward (SpMM) and backward side by side.</summary>
+    private sealed class DecodeFunction : autograd.SingleTensorFunction<DecodeFunction>
     {
-        return autograd.Function("SparseDecode", new[] { values_M, W_dec_ND },
-            (ctx, inputs) =>
-            {
-                ctx.save_for_backward(inputs[0], inputs[1], code.Latents_M, code.Tokens_M);
-                return spmm_coo(code.Tokens_M, code.Latents_M, inputs[0].to(inputs[1].dtype), inputs[1], code.NumTokens);
-            },
-            (ctx, g_BD) =>
-            {
-                var values = ctx.saved_tensors[0];
-                var w = ctx.saved_tensors[1];
-                var latents = ctx.saved_tensors[2];
-                var tokens = ctx.saved_tensors[3];
-                // dz[m] = g[b_m] . W_dec[n_m]; dW_dec[n] = sum over n's entries of z[m] g[b_m] (one pass by latent).
-                var (dValues, dW) = decode_backward_coo(tokens, latents, values.to(w.dtype), g_BD.to(w.dtype), w);
-                return new Tensor?[] { dValues.to(values.dtype), dW };
-            });
+        public override string Name => "SparseDecode";
+
+        public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
+        {
+            var (values, w, code) = ((Tensor)vars[0], (Tensor)vars[1], (SparseCode)vars[2]);
+            ctx.save_for_backward([values, w, code.Latents_M, code.Tokens_M]);
+            using var scope = NewDisposeScope();
+            return SparseKernels.SpmmCoo(code.Tokens_M, code.Latents_M, values.to(w.dtype), w, code.NumTokens).MoveToOuterDisposeScope();
+        }
+
+        public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor g_BD)
+        {
+            var saved = ctx.get_saved_variables();
+            var (values, w, latents, tokens) = (saved[0], saved[1], saved[2], saved[3]);
+            using var scope = NewDisposeScope();
+            // dz[m] = g[b_m] . W_dec[n_m]; dW_dec[n] = sum over n's entries of z[m] g[b_m] (one pass by latent).
+            var (dValues, dW) = SparseKernels.DecodeBackwardCoo(tokens, latents, values.to(w.dtype), g_BD.to(w.dtype), w);
+            return [dValues.to(values.dtype).DetachFromDisposeScope(), dW.DetachFromDisposeScope(), null!];
+        }
     }
 
     /// <summary>
-    /// G[n] = sum over entries m with latent n of weights[m] X[token m]: [N, D] (sparse x dense, <see cref="torch.spmm_coo"/>:
+    /// G[n] = sum over entries m with latent n of weights[m] X[token m]: [N, D] (sparse x dense, <see cref="SparseKernels.SpmmCoo"/>:
     /// grouped by latent, summed in entry order, so deterministic). Latents without entries get zero rows. Cost O(M D).
     /// </summary>
     public static Tensor ScatterRows(Tensor latents_M, Tensor tokens_M, Tensor weights_M, Tensor X_BD, long numLatents) =>
-        spmm_coo(latents_M, tokens_M, weights_M, X_BD, numLatents);
+        SparseKernels.SpmmCoo(latents_M, tokens_M, weights_M, X_BD, numLatents);
 }

@@ -1,5 +1,6 @@
-using SaeWorkbench.Torch;
-using static SaeWorkbench.Torch.torch;
+using TorchSharp;
+using SaeWorkbench.Engine;
+using static TorchSharp.torch;
 
 namespace SaeWorkbench.Saes;
 
@@ -55,7 +56,7 @@ public class TopKSae : SparseAutoencoder
 {
     public TopKSae(TopKSaeConfig config) : base(config)
     {
-        b_enc_N = RegisterParameter("b_enc_N", zeros(new[] { config.NumLatents }, config.DType, config.Device));
+        b_enc_N = this.Parameter("b_enc_N", zeros(new[] { config.NumLatents }, config.DType, config.Device));
     }
 
     public new TopKSaeConfig Config => (TopKSaeConfig)base.Config;
@@ -88,7 +89,7 @@ public class TopKSae : SparseAutoencoder
     /// </summary>
     protected virtual (SparseCode wide, Tensor widePre_M, SparseCode main) SelectTraining(Tensor preNoBias_BN)
     {
-        var (vals, idx) = topk_of_sum(preNoBias_BN, b_enc_N.detach(), WideK);                 // [B, WideK], largest first
+        var (vals, idx) = SparseKernels.TopKOfSum(preNoBias_BN, b_enc_N.detach(), WideK);                 // [B, WideK], largest first
         var wide = SparseCode.FromTopK(idx, NumLatents);
         var main = Config.MultiTopK ? SparseCode.FromTopK(idx.narrow(1, 0, Config.K), NumLatents) : wide;
         return (wide, vals.reshape(-1), main);
@@ -100,11 +101,11 @@ public class TopKSae : SparseAutoencoder
     {
         var kAux = Config.EffectiveAuxK;
         if (dead_N is null || kAux == 0) return null;
-        var nDead = dead_N.sum().item<long>();
+        var nDead = dead_N.sum().ToInt64();
         if (nDead == 0) return null;
         var ka = Math.Min(kAux, nDead);
         var deadIdx = dead_N.nonzero().reshape(-1);                                             // [nDead]
-        var (vals, j) = topk_of_sum(preNoBias_BN.index_select(1, deadIdx), b_enc_N.detach().index_select(0, deadIdx), ka);
+        var (vals, j) = SparseKernels.TopKOfSum(preNoBias_BN.index_select(1, deadIdx), b_enc_N.detach().index_select(0, deadIdx), ka);
         var latents = deadIdx.index_select(0, j.reshape(-1)).view(preNoBias_BN.size(0), ka);  // positions among the dead -> latents
         return (SparseCode.FromTopK(latents, NumLatents), vals.reshape(-1));
     }
@@ -169,12 +170,12 @@ public class TopKSae : SparseAutoencoder
         if (Config.EffectiveAuxK > 0)
         {
             var dead = options.DeadMask_N;
-            var nDead = dead is null ? 0 : dead.sum().item<long>();
+            var nDead = dead is null ? 0 : dead.sum().ToInt64();
             if (nDead == 0) losses["aux_k"] = zeros(Array.Empty<long>(), xn.dtype, xn.device);
             else
             {
                 var masked = pre.masked_fill(dead!.logical_not().unsqueeze(0), double.NegativeInfinity);
-                var (av, ai) = masked.topk(Math.Min(Config.EffectiveAuxK, nDead), sorted: false);
+                var (av, ai) = masked.topk(checked((int)Math.Min(Config.EffectiveAuxK, nDead)), sorted: false);
                 var zAux = zeros_like(pre).scatter(1, ai, av.relu());
                 var e = (xn - x_hat).detach();
                 losses["aux_k"] = Losses.AuxK(zAux.mm(W_dec_ND), e) * Config.AuxKCoefficient;
@@ -186,7 +187,7 @@ public class TopKSae : SparseAutoencoder
     /// <summary>Dense training latents: TopK(k) of the pre-activations (and the 4k latents with Multi-TopK).</summary>
     protected virtual Tensor DenseTrainingLatents(Tensor pre_BN, out Tensor? wide_BN)
     {
-        var (v, i) = pre_BN.topk(WideK);
+        var (v, i) = pre_BN.topk(checked((int)WideK));
         var vals = v.relu();
         wide_BN = Config.MultiTopK ? zeros_like(pre_BN).scatter(1, i, vals) : null;
         return zeros_like(pre_BN).scatter(1, i.narrow(1, 0, Config.K), vals.narrow(1, 0, Config.K));

@@ -1,6 +1,6 @@
 using SaeWorkbench.Saes;
-using SaeWorkbench.Torch;
-using static SaeWorkbench.Torch.torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace SaeWorkbench.Toys;
 
@@ -74,11 +74,11 @@ public sealed class JumpReluToy : IDisposable
     {
         using var scope = NewDisposeScope();
         var e = estimate_N.to(float64);
-        var mse = (e - magnitude_N).square().mean().item<double>();
+        var mse = (e - magnitude_N).square().mean().ToDouble();
         var inactive = active_N.logical_not();
-        var fp = e.ne(0).logical_and(inactive).sum().item<long>() / (double)Math.Max(1, inactive.sum().item<long>());
+        var fp = e.ne(0).logical_and(inactive).sum().ToInt64() / (double)Math.Max(1, inactive.sum().ToInt64());
         var hit = e.ne(0).logical_and(active_N).to(float64);
-        var ratio = (e * hit).sum().item<double>() / (magnitude_N * hit).sum().item<double>();
+        var ratio = (e * hit).sum().ToDouble() / (magnitude_N * hit).sum().ToDouble();
         return new ToyScore(mse, fp, ratio);
     }
 

@@ -1,8 +1,8 @@
 using SaeWorkbench.Metrics;
 using SaeWorkbench.Saes;
 using SaeWorkbench.Training;
-using SaeWorkbench.Torch;
-using static SaeWorkbench.Torch.torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace SaeWorkbench.Toys;
 
@@ -68,7 +68,7 @@ public sealed class SuperpositionData : IActivationSource, IDisposable
         using var scope = NewDisposeScope();
         using var featureGen = new Generator(config.Seed);
         var f = randn(new[] { config.NumFeatures, config.D }, float32, generator: featureGen);
-        Features_FD = (f / f.norm(2, 1, keepdim: true)).DetachFromDisposeScope();
+        Features_FD = (f / f.norm(1, keepdim: true)).DetachFromDisposeScope();
         _gen = new Generator(config.Seed + 0x9E3779B97F4A7C15UL);
     }
 
@@ -127,12 +127,12 @@ public sealed class SuperpositionData : IActivationSource, IDisposable
         var matched = keep.numel();
         if (matched == 0) return (double.NaN, 0);
         var lat = latent.index_select(0, keep);
-        var norms = decoder_ND.to(float64).norm(2, 1).index_select(0, lat);               // [F']
+        var norms = decoder_ND.to(float64).norm(1).index_select(0, lat);               // [F']
         var z = latents_BN.to(float64).index_select(1, lat) * norms;                      // [B, F'] latent magnitude along its unit direction
         var c = coefficients_BF.to(float64).index_select(1, keep);                        // [B, F']
         var both = z.gt(0).logical_and(c.gt(0)).to(float64);
         var ratio = (z * both).sum() / (c * both).sum();
-        return (ratio.item<double>(), matched);
+        return (ratio.ToDouble(), matched);
     }
 
     public Dictionary<string, Tensor> state_dict() => new()
@@ -146,7 +146,7 @@ public sealed class SuperpositionData : IActivationSource, IDisposable
         if (!state.TryGetValue("generator", out var g) || !state.TryGetValue("tokens_read", out var t))
             throw new ArgumentException("superposition data state needs 'generator' and 'tokens_read'");
         _gen.set_state(g);
-        TokensRead = t.item<long>();
+        TokensRead = t.ToInt64();
     }
 
     public void Dispose()

@@ -1,8 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using SaeWorkbench.Torch;
-using SaeWorkbench.Torch.Serialization;
-using static SaeWorkbench.Torch.torch;
+using TorchSharp;
+using SaeWorkbench.IO;
+using static TorchSharp.torch;
 
 namespace SaeWorkbench.Training;
 
@@ -29,7 +29,7 @@ public static class Checkpoint
         var dir = Path.GetDirectoryName(Path.GetFullPath(path));
         if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
         var meta = new Dictionary<string, string>(metadata) { ["format"] = FormatName };
-        save_safetensors(tensors, path, meta);
+        SafeTensors.Save(tensors, path, meta);
     }
 
     /// <summary>Reads a checkpoint: its tensors (owned by the caller's dispose scope) and metadata. A file that is not
@@ -41,7 +41,7 @@ public static class Checkpoint
         if (!file.Metadata.TryGetValue("format", out var format) || format != FormatName)
             throw new InvalidDataException($"'{path}' is not a training checkpoint of format {FormatName} (its format: {format ?? "none"})");
         var tensors = new Dictionary<string, Tensor>();
-        foreach (var e in file.Entries) tensors[e.Name] = load_safetensor(file, e.Name);
+        foreach (var e in file.Entries) tensors[e.Name] = SafeTensors.LoadOne(file, e.Name);
         return (tensors, new Dictionary<string, string>(file.Metadata));
     }
 

@@ -1,6 +1,7 @@
 using SaeWorkbench.Saes;
-using SaeWorkbench.Torch;
-using static SaeWorkbench.Torch.torch;
+using TorchSharp;
+using static TorchSharp.torch;
+using SaeWorkbench.Engine;
 
 namespace SaeWorkbench.Training;
 
@@ -32,7 +33,7 @@ public sealed class DeadLatentTracker : IDisposable
         DeadWindowTokens = deadWindowTokens;
         DenseWindowTokens = denseWindowTokens;
         DenseFrequency = denseFrequency;
-        var dev = device ?? Device.CPU;
+        var dev = device ?? CPU;
         _tokensSinceFired = zeros(new[] { numLatents }, int64, dev).DetachFromDisposeScope();
         _windowCounts = zeros(new[] { numLatents }, int64, dev).DetachFromDisposeScope();
         _lastFrequency = full(new[] { numLatents }, double.NaN, float64, dev).DetachFromDisposeScope();
@@ -54,7 +55,7 @@ public sealed class DeadLatentTracker : IDisposable
     {
         ConfigCheck.Positive(batchTokens, nameof(DeadLatentTracker), nameof(batchTokens));
         using var scope = NewDisposeScope();
-        var counts = firingCounts_N.to(_windowCounts.device, int64);
+        var counts = firingCounts_N.to(int64, _windowCounts.device);
         var fired = counts.gt(0);
         _tokensSinceFired.add_(batchTokens).masked_fill_(fired, 0);
         _windowCounts.add_(counts);
@@ -83,7 +84,7 @@ public sealed class DeadLatentTracker : IDisposable
     public long DeadCount()
     {
         using var scope = NewDisposeScope();
-        return DeadMask_N().sum().item<long>();
+        return DeadMask_N().sum().ToInt64();
     }
 
     public double DeadFraction => DeadCount() / (double)NumLatents;
@@ -93,7 +94,7 @@ public sealed class DeadLatentTracker : IDisposable
         get
         {
             using var scope = NewDisposeScope();
-            return DenseMask_N().sum().item<long>() / (double)NumLatents;
+            return DenseMask_N().sum().ToInt64() / (double)NumLatents;
         }
     }
 
@@ -119,8 +120,8 @@ public sealed class DeadLatentTracker : IDisposable
         _tokensSinceFired.copy_(Get("tokens_since_fired", [NumLatents]));
         _windowCounts.copy_(Get("window_counts", [NumLatents]));
         _lastFrequency.copy_(Get("last_frequency", [NumLatents]));
-        TokensSeen = Get("tokens_seen", []).item<long>();
-        WindowTokens = Get("window_tokens", []).item<long>();
+        TokensSeen = Get("tokens_seen", []).ToInt64();
+        WindowTokens = Get("window_tokens", []).ToInt64();
     }
 
     public void Dispose()

@@ -1,5 +1,6 @@
-using SaeWorkbench.Torch;
-using static SaeWorkbench.Torch.torch;
+using TorchSharp;
+using static TorchSharp.torch;
+using SaeWorkbench.Engine;
 
 namespace SaeWorkbench.Training;
 
@@ -51,7 +52,7 @@ public sealed class TensorActivationSource : IActivationSource, IDisposable
 
     public long TokensRead { get; private set; }
 
-    private Tensor NewOrder() => (_gen is null ? arange(_data.size(0)) : randperm(_data.size(0), _gen)).DetachFromDisposeScope();
+    private Tensor NewOrder() => (_gen is null ? arange(_data.size(0)) : randperm(_data.size(0), generator: _gen)).DetachFromDisposeScope();
 
     public Tensor NextBatch(long batchSize)
     {
@@ -96,8 +97,8 @@ public sealed class TensorActivationSource : IActivationSource, IDisposable
     public void load_state_dict(IReadOnlyDictionary<string, Tensor> state)
     {
         Tensor Get(string k) => state.TryGetValue(k, out var t) ? t : throw new ArgumentException($"activation source state has no '{k}'");
-        _position = Get("position").item<long>();
-        TokensRead = Get("tokens_read").item<long>();
+        _position = Get("position").ToInt64();
+        TokensRead = Get("tokens_read").ToInt64();
         _order.Dispose();
         _order = Get("order").clone().DetachFromDisposeScope();
         if (_gen is not null) _gen.set_state(Get("generator"));

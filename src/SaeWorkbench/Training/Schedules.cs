@@ -1,5 +1,6 @@
 using SaeWorkbench.Saes;
-using SaeWorkbench.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace SaeWorkbench.Training;
 
@@ -23,8 +24,8 @@ public enum LrDecay
 /// of <paramref name="TotalSteps"/>. Multiplies the run's base learning rate.
 /// </summary>
 public sealed record WarmupDecaySchedule(long TotalSteps, long WarmupSteps = 0, double WarmupStartFactor = 0,
-    torch.optim.WarmupShape WarmupShape = torch.optim.WarmupShape.Linear, LrDecay Decay = LrDecay.None, long DecaySteps = 0, double EndFactor = 0)
-    : torch.optim.LrSchedule
+    WarmupShape WarmupShape = WarmupShape.Linear, LrDecay Decay = LrDecay.None, long DecaySteps = 0, double EndFactor = 0)
+    : LrSchedule
 {
     public void Validate()
     {
@@ -41,7 +42,7 @@ public sealed record WarmupDecaySchedule(long TotalSteps, long WarmupSteps = 0, 
         if (step < WarmupSteps)
         {
             var t = Math.Max(0, step) / (double)WarmupSteps;
-            var u = WarmupShape == torch.optim.WarmupShape.Linear ? t : 0.5 * (1 - Math.Cos(Math.PI * t));
+            var u = WarmupShape == WarmupShape.Linear ? t : 0.5 * (1 - Math.Cos(Math.PI * t));
             return WarmupStartFactor + (1 - WarmupStartFactor) * u;
         }
         if (Decay == LrDecay.None || DecaySteps == 0) return 1.0;

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using SaeWorkbench.Saes;
-using SaeWorkbench.Torch;
-using static SaeWorkbench.Torch.torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace SaeWorkbench.Training;
 
@@ -232,8 +232,7 @@ public sealed class Trainer
             if (run == _runs[0])
             {
                 Source.load_state_dict(Checkpoint.Section(tensors, "data"));
-                using var g = Generator.DefaultCpu();
-                g.set_state(tensors["rng.default_cpu"]);
+                torch.random.set_rng_state(tensors["rng.default_cpu"]);
             }
         }
         Step = step ?? 0;

@@ -1,7 +1,7 @@
 using System.Globalization;
 using SaeWorkbench.Saes;
-using SaeWorkbench.Torch;
-using static SaeWorkbench.Torch.torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace SaeWorkbench.Training;
 
@@ -20,7 +20,7 @@ public sealed record StepRecord(long Step, long Tokens, IReadOnlyDictionary<stri
 /// </summary>
 public sealed class TrainingRun : IDisposable
 {
-    private torch.optim.LrScheduler? _scheduler;
+    private LrScheduler? _scheduler;
     private SparsityWarmup? _sparsityWarmup;
     private double _bestLoss = double.PositiveInfinity;
 
@@ -34,17 +34,16 @@ public sealed class TrainingRun : IDisposable
         Name = name;
         Sae = sae ?? throw new ArgumentNullException(nameof(sae));
         Settings = (settings ?? new OptimizerSettings()).Resolve(sae.Config);
-        Optimizer = new torch.optim.Adam(sae.parameters(), new torch.optim.AdamOptions
+        Optimizer = new SaeAdam(sae.parameters(), new AdamOptions
         {
             lr = Settings.LearningRate!.Value,
             beta1 = Settings.Beta1!.Value,
             beta2 = Settings.Beta2!.Value,
             eps = Settings.Eps!.Value,
-            fused = true,
         });
         // The unit-norm decoder constraint inside Adam's pass over W_dec (one read of each row instead of three).
         // Clipping must see the projected gradient, so with clipping the projection runs before it, as a separate pass.
-        if (FusedDecoderConstraint) Optimizer.set_unit_norm_rows(sae.W_dec_ND);
+        if (FusedDecoderConstraint) Optimizer.SetUnitNormRows(sae.W_dec_ND);
     }
 
     /// <summary>True when Adam applies the decoder's unit-norm constraint itself (unit-norm decoder, no clipping).</summary>
@@ -56,7 +55,7 @@ public sealed class TrainingRun : IDisposable
     /// <summary>The resolved optimiser settings (every field set).</summary>
     public OptimizerSettings Settings { get; }
 
-    public torch.optim.Adam Optimizer { get; }
+    public SaeAdam Optimizer { get; }
 
     /// <summary>The dead/dense latent tracker (created when the run joins a trainer).</summary>
     public DeadLatentTracker Tracker { get; private set; } = null!;
@@ -77,7 +76,7 @@ public sealed class TrainingRun : IDisposable
     public List<StepRecord> History { get; } = new();
 
     /// <summary>The learning rate in force for the next step.</summary>
-    public double LearningRate => Optimizer.ParamGroups[0].LearningRate!.Value;
+    public double LearningRate => Optimizer.LearningRate;
 
     internal long TotalSteps { get; private set; }
 
@@ -85,7 +84,7 @@ public sealed class TrainingRun : IDisposable
     {
         if (Tracker is not null) throw new InvalidOperationException($"run '{Name}' already belongs to a trainer");
         TotalSteps = config.TotalSteps;
-        _scheduler = new torch.optim.LrScheduler(Optimizer, Settings.Schedule(TotalSteps));
+        _scheduler = new LrScheduler(Optimizer, Settings.Schedule(TotalSteps));
         _sparsityWarmup = Settings.SparsityWarmup(TotalSteps);
         Tracker = new DeadLatentTracker(Sae.NumLatents, Sae.Config.DeadWindowTokens, config.DenseWindowTokens ?? Sae.Config.DeadWindowTokens,
             config.DenseFrequency, Sae.Config.Device);
@@ -106,8 +105,8 @@ public sealed class TrainingRun : IDisposable
             DeadMask_N = Tracker.DeadMask_N(),
             SparsityScale = _sparsityWarmup!.Factor(Step),
         });
-        var losses = output.Losses.ToDictionary(kv => kv.Key, kv => kv.Value.item<double>());
-        var total = output.Loss.item<double>();
+        var losses = output.Losses.ToDictionary(kv => kv.Key, kv => kv.Value.ToDouble());
+        var total = output.Loss.ToDouble();
         losses["total"] = total;
         var bad = losses.FirstOrDefault(kv => !double.IsFinite(kv.Value));
         if (bad.Key is not null)
@@ -134,7 +133,7 @@ public sealed class TrainingRun : IDisposable
         Tracker.Update(output.FiringCounts_N(Sae.Config.FiringThreshold), x.size(0));
         Step++;
         Tokens += x.size(0);
-        var record = new StepRecord(Step, Tokens, losses, output.L0.item<double>(), lr);
+        var record = new StepRecord(Step, Tokens, losses, output.L0.ToDouble(), lr);
         if (config.KeepHistory) History.Add(record);
         return record;
     }
@@ -143,7 +142,7 @@ public sealed class TrainingRun : IDisposable
     public bool WeightsFinite()
     {
         using var scope = NewDisposeScope();
-        return Sae.parameters().All(t => t.isfinite().all().item<bool>());
+        return Sae.parameters().All(t => t.isfinite().all().ToBoolean());
     }
 
     private void Stop(string reason)
@@ -166,7 +165,7 @@ public sealed class TrainingRun : IDisposable
         Checkpoint.AddSection(tensors, "optim", Optimizer.state_dict());
         Checkpoint.AddSection(tensors, "tracker", Tracker.state_dict());
         Checkpoint.AddSection(tensors, "data", source.state_dict());
-        using (var g = Generator.DefaultCpu()) tensors["rng.default_cpu"] = g.get_state();
+        tensors["rng.default_cpu"] = torch.random.get_rng_state().DetachFromDisposeScope();
         var metadata = new Dictionary<string, string>
         {
             ["run"] = Name,
@@ -200,7 +199,7 @@ public sealed class TrainingRun : IDisposable
         Step = long.Parse(Meta("step"), CultureInfo.InvariantCulture);
         Tokens = long.Parse(Meta("tokens"), CultureInfo.InvariantCulture);
         _bestLoss = double.Parse(Meta("best_loss"), CultureInfo.InvariantCulture);
-        _scheduler = new torch.optim.LrScheduler(Optimizer, Settings.Schedule(TotalSteps), long.Parse(Meta("scheduler_step"), CultureInfo.InvariantCulture));
+        _scheduler = new LrScheduler(Optimizer, Settings.Schedule(TotalSteps), long.Parse(Meta("scheduler_step"), CultureInfo.InvariantCulture));
         LastGoodCheckpoint = path;
     }
 

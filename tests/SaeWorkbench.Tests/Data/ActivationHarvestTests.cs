@@ -57,7 +57,7 @@ public sealed class ActivationHarvestTests : IDisposable
         Assert.Equal(kept.Select(k => k.Position), all.Positions.ToArray<int>());
         Assert.Equal(kept.Select(k => _windows[k.Window][k.Position]), all.Tokens.ToArray<int>());
         if (skip) Assert.DoesNotContain(EndOfText, all.Tokens.ToArray<int>());
-        Assert.True(FakeModel.Expected(all, D, ActivationDType.Float32).equal(all.Activations));
+        Assert.True(FakeModel.Expected(all, D, ActivationDType.Float32).SameAs(all.Activations));
 
         // Sequential reads by shard give the same rows.
         long row = 0;
@@ -65,8 +65,8 @@ public sealed class ActivationHarvestTests : IDisposable
         {
             using (shard)
             {
-                Assert.True(all.Activations.narrow(0, row, shard.Count).equal(shard.Activations));
-                Assert.True(all.Tokens.narrow(0, row, shard.Count).equal(shard.Tokens));
+                Assert.True(all.Activations.narrow(0, row, shard.Count).SameAs(shard.Activations));
+                Assert.True(all.Tokens.narrow(0, row, shard.Count).SameAs(shard.Tokens));
                 row += shard.Count;
             }
         }
@@ -116,18 +116,18 @@ public sealed class ActivationHarvestTests : IDisposable
         using var disk = store.ReadAll();
         using var memory = ActivationHarvester.HarvestToMemory(config, TokenWindows.FromList(_windows, T), FakeModel.For(D));
         Assert.Equal(ScalarType.Float32, memory.Activations.dtype);
-        Assert.True(disk.Activations.equal(memory.Activations));
-        Assert.True(disk.Tokens.equal(memory.Tokens));
-        Assert.True(disk.Positions.equal(memory.Positions));
-        Assert.True(disk.Windows.equal(memory.Windows));
+        Assert.True(disk.Activations.SameAs(memory.Activations));
+        Assert.True(disk.Tokens.SameAs(memory.Tokens));
+        Assert.True(disk.Positions.SameAs(memory.Positions));
+        Assert.True(disk.Windows.SameAs(memory.Windows));
         // Rounded through the storage dtype, exactly as torch rounds.
-        Assert.True(FakeModel.Expected(memory, D, dtype).equal(memory.Activations));
-        if (dtype != ActivationDType.Float32) Assert.False(FakeModel.Expected(memory, D, ActivationDType.Float32).equal(memory.Activations));
+        Assert.True(FakeModel.Expected(memory, D, dtype).SameAs(memory.Activations));
+        if (dtype != ActivationDType.Float32) Assert.False(FakeModel.Expected(memory, D, ActivationDType.Float32).SameAs(memory.Activations));
 
         // ... and hands a TensorActivationSource to the trainer.
         using var source = memory.ToSource();
         Assert.Equal(D, source.DIn);
-        Assert.True(source.NextBatch(5).equal(memory.Activations.narrow(0, 0, 5)));
+        Assert.True(source.NextBatch(5).SameAs(memory.Activations.narrow(0, 0, 5)));
     }
 
     /// <summary>At most one shard is ever buffered: before each forward pass fewer than TokensPerShard harvested rows are
@@ -225,7 +225,7 @@ public sealed class ActivationHarvestTests : IDisposable
         Assert.Equal(10, store.Manifest.WindowLimit);
         using var memory = ActivationHarvester.HarvestToMemory(config, endless, FakeModel.For(D));
         using var disk = store.ReadAll();
-        Assert.True(disk.Activations.equal(memory.Activations));
+        Assert.True(disk.Activations.SameAs(memory.Activations));
 
         // A different limit on a complete store is refused, naming both.
         var e = Assert.Throws<ActivationStoreException>(() =>

@@ -99,11 +99,11 @@ public sealed class ActivationStoreSourceTests : IDisposable
         using var a = _store.ToSource(options);
         Read(a, readBefore, 20);
         var path = Path.Combine(_dir, "state.safetensors");
-        using (var scope = NewDisposeScope()) save_safetensors(a.state_dict(), path);
+        using (var scope = NewDisposeScope()) SafeTensors.Save(a.state_dict(), path);
         var expected = Read(a, 2 * Rows, 23);
 
         using var b = _store.ToSource(options);
-        using (var scope = NewDisposeScope()) b.load_state_dict(load_safetensors(path));
+        using (var scope = NewDisposeScope()) b.load_state_dict(SafeTensors.Load(path));
         Assert.Equal(readBefore, b.TokensRead);
         Assert.Equal(expected, Read(b, 2 * Rows, 23));
 
@@ -111,7 +111,7 @@ public sealed class ActivationStoreSourceTests : IDisposable
         using var other = _store.ToSource(options with { ShuffleSeed = 6 });
         using (var scope = NewDisposeScope())
         {
-            var e = Assert.Throws<ArgumentException>(() => other.load_state_dict(load_safetensors(path)));
+            var e = Assert.Throws<ArgumentException>(() => other.load_state_dict(SafeTensors.Load(path)));
             Assert.Contains("ShuffleSeed", e.Message);
         }
     }

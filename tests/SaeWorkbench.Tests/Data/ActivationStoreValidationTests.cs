@@ -78,7 +78,7 @@ public sealed class ActivationStoreValidationTests : IDisposable
     {
         using (var scope = NewDisposeScope())
         {
-            save_safetensors(new Dictionary<string, Tensor>
+            SafeTensors.Save(new Dictionary<string, Tensor>
             {
                 ["activations"] = activations,
                 ["tokens"] = zeros([rows], ScalarType.Int32),

@@ -49,7 +49,7 @@ public sealed class ExplanationReconstructionTests
         // Keeping every unsimulated latent and simulating latents that never fire... is the SAE itself only if those
         // latents are indeed silent; take two latents that are zero on these windows.
         var z = sae.Encode(model.RunToHook(windows[0], Site).reshape(-1, 16));
-        var silent = Enumerable.Range(0, 48).Where(i => z[.., i].abs().sum().item<float>() == 0).Take(2).Select(i => (long)i).ToArray();
+        var silent = Enumerable.Range(0, 48).Where(i => z[.., i].abs().sum().ToSingle() == 0).Take(2).Select(i => (long)i).ToArray();
         Assert.Equal(2, silent.Length);
         var kept = ExplanationReconstruction.Evaluate(model, Site, sae, t => zeros(t.size(0), t.size(1), 2), silent, ones(2), windows, keepUnsimulated: true);
         Assert.Equal(kept.Sae.CeReconstructed, kept.Explanations.CeReconstructed, 5);

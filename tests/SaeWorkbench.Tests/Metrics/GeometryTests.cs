@@ -65,8 +65,8 @@ public class GeometryTests
         var truth = tensor(new double[,] { { 1, 1 }, { 2, 0 } });
         Assert.Equal((Math.Sqrt(0.5) + 1) / 2, Geometry.Mmcs(decoder, truth), 12);
         var (latent, cosine) = Geometry.BestMatches(decoder, truth);
-        Assert.Equal(0, latent[1].item<long>());
-        Assert.Equal(1.0, cosine[1].item<double>(), 12);
+        Assert.Equal(0, latent[1].ToInt64());
+        Assert.Equal(1.0, cosine[1].ToDouble(), 12);
         Assert.Equal(1.0, Geometry.Mmcs(truth, truth), 12);
     }
 

@@ -52,6 +52,6 @@ public sealed class N2gConfigTests
         Assert.Equal(new long[] { 3, 5, 2 }, chunked.shape);
         Assert.True(chunked.allclose(expected, 1e-6, 1e-6));
         Assert.True(whole.allclose(expected, 1e-6, 1e-6));
-        Assert.True(expected.gt(0).any().item<bool>());
+        Assert.True(expected.gt(0).any().ToBoolean());
     }
 }

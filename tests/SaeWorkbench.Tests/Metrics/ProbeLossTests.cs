@@ -109,9 +109,9 @@ public class ProbeLossTests(ITestOutputHelper output)
         {
             var inFile = Path.Combine(dir, "in.safetensors");
             var outFile = Path.Combine(dir, "out.safetensors");
-            save_safetensors(new Dictionary<string, Tensor> { ["latents"] = latents, ["labels"] = labels.to(float64), ["held_out"] = heldOut.to(float64) }, inFile);
+            SafeTensors.Save(new Dictionary<string, Tensor> { ["latents"] = latents, ["labels"] = labels.to(float64), ["held_out"] = heldOut.to(float64) }, inFile);
             Python.Run("probe_reference.py", inFile, outFile, config.L2.ToString("R", System.Globalization.CultureInfo.InvariantCulture));
-            var reference = load_safetensors(outFile);
+            var reference = SafeTensors.Load(outFile);
 
             // Every (latent, task) fit: restrict the metric to one latent at a time and compare with LBFGS.
             for (long i = 0; i < n; i++)
@@ -121,10 +121,10 @@ public class ProbeLossTests(ITestOutputHelper output)
                 {
                     var r = one.Tasks[k];
                     Assert.True(r.Converged);
-                    Assert.Equal(reference["train_ce"][i, k].item<double>(), r.TrainCrossEntropy, 1e-9);
-                    Assert.Equal(reference["test_ce"][i, k].item<double>(), r.CrossEntropy, 1e-7);
-                    Assert.Equal(reference["w_raw"][i, k].item<double>(), r.Weight, 1e-4);
-                    Assert.Equal(reference["b"][i, k].item<double>(), r.Bias, 1e-4);
+                    Assert.Equal(reference["train_ce"][i, k].ToDouble(), r.TrainCrossEntropy, 1e-9);
+                    Assert.Equal(reference["test_ce"][i, k].ToDouble(), r.CrossEntropy, 1e-7);
+                    Assert.Equal(reference["w_raw"][i, k].ToDouble(), r.Weight, 1e-4);
+                    Assert.Equal(reference["b"][i, k].ToDouble(), r.Bias, 1e-4);
                 }
             }
             // The winners over all latents.
@@ -135,7 +135,7 @@ public class ProbeLossTests(ITestOutputHelper output)
                 var r = all.Tasks[k];
                 output.WriteLine($"task {k}: winner {r.WinningLatent} (LBFGS {winners[k]}), CE {r.CrossEntropy:F6}, label entropy {r.LabelEntropy:F6}");
                 Assert.Equal(winners[k], r.WinningLatent);
-                Assert.Equal(reference["label_entropy"][k].item<double>(), r.LabelEntropy, 1e-12);
+                Assert.Equal(reference["label_entropy"][k].ToDouble(), r.LabelEntropy, 1e-12);
             }
         }
         finally { Directory.Delete(dir, recursive: true); }

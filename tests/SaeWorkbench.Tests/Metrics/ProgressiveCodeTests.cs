@@ -30,7 +30,7 @@ public class ProgressiveCodeTests(ITestOutputHelper output)
         // Samples with no active feature (x = 0, about e^-4 of them) can have fewer than k' positive pre-activations, and
         // ReLU(TopK) then keeps fewer than k' latents: leave them out so that L0 = k' exactly.
         var all = data.NextBatch(4096);
-        var x = all.index_select(0, all.norm(2, 1).gt(0).nonzero().reshape(-1));
+        var x = all.index_select(0, all.norm(1).gt(0).nonzero().reshape(-1));
         var ks = Enumerable.Range(1, (int)(2 * K)).Select(k => (long)k).ToArray();
         var r = ProgressiveCode.SweepTopK(sae, x, ks, batchSize: 1024);
         foreach (var p in r.Points) output.WriteLine($"{p.Activation}: L0 {p.L0:F3}, MSE {p.Mse:F5}, normalized {p.NormalizedMse:F4}");

@@ -34,7 +34,7 @@ public class ReconstructionTests
         using var gen = new Generator(1);
         var x = randn(new[] { 500L, 8 }, float64, generator: gen) * 3 + 5;
         var latents = zeros(new[] { 500L, 4 }, float64);
-        var mean = Reconstruction.Compute(x, x.mean(0, keepdim: true).expand(500, 8), latents);
+        var mean = Reconstruction.Compute(x, x.mean(new long[] { 0 }, keepdim: true).expand(500, 8), latents);
         Assert.Equal(0.0, mean.ExplainedVariance, 12);
         Assert.Equal(1.0, mean.NormalizedMse, 12);
         var perfect = Reconstruction.Compute(x, x.clone(), latents);

@@ -17,7 +17,7 @@ public sealed class Gpt2ReferenceTests : IDisposable
     internal static double RelativeError(Tensor a, Tensor b)
     {
         using var scope = NewDisposeScope();
-        return (a.to(float64) - b.to(float64)).abs().max().item<double>() / Math.Max(1e-30, b.to(float64).abs().max().item<double>());
+        return (a.to(float64) - b.to(float64)).abs().max().ToDouble() / Math.Max(1e-30, b.to(float64).abs().max().ToDouble());
     }
 
     private Tensor Tokens(long b, long t, long vocab, ulong seed)
@@ -32,12 +32,12 @@ public sealed class Gpt2ReferenceTests : IDisposable
         using var scope = NewDisposeScope();
         var tokens = Tokens(3, 11, 61, 5);                            // T < n_positions: the position table is sliced
         var tokensFile = Path.Combine(_dir, "tokens.safetensors");
-        save_safetensors(new Dictionary<string, Tensor> { ["tokens"] = tokens }, tokensFile);
+        SafeTensors.Save(new Dictionary<string, Tensor> { ["tokens"] = tokens }, tokensFile);
         var modelDir = Path.Combine(_dir, "hf");
         var outFile = Path.Combine(_dir, "reference.safetensors");
         Python.Run("gpt2_reference.py", "make", modelDir, "--layers", "2", "--heads", "4", "--embd", "32", "--positions", "16",
             "--vocab", "61", "--seed", "3", "--prefix", "--forward", tokensFile, outFile);
-        var reference = load_safetensors(outFile);
+        var reference = SafeTensors.Load(outFile);
         using var model = Gpt2Weights.Load(modelDir);
         Assert.Equal(new Gpt2Config { NLayer = 2, NHead = 4, NEmbd = 32, NPositions = 16, VocabSize = 61 }, model.Config);
 
@@ -57,7 +57,7 @@ public sealed class Gpt2ReferenceTests : IDisposable
         model.train();
         var loss = model.Loss(tokens);
         Assert.True(loss.requires_grad);
-        Assert.Equal(reference["loss"].item<float>(), loss.item<float>(), 4);
+        Assert.Equal(reference["loss"].ToSingle(), loss.ToSingle(), 4);
         model.zero_grad();
         loss.backward();
         foreach (var (name, p) in model.named_parameters())
@@ -73,7 +73,7 @@ public sealed class Gpt2ReferenceTests : IDisposable
         Gpt2Weights.Save(model, savedDir);
         var outFile2 = Path.Combine(_dir, "reference2.safetensors");
         Python.Run("gpt2_reference.py", "forward", savedDir, tokensFile, outFile2);
-        Assert.True(RelativeError(load_safetensors(outFile2)["logits"], reference["logits"]) < 1e-5);
+        Assert.True(RelativeError(SafeTensors.Load(outFile2)["logits"], reference["logits"]) < 1e-5);
     }
 
     [Fact]
@@ -82,12 +82,12 @@ public sealed class Gpt2ReferenceTests : IDisposable
         using var scope = NewDisposeScope();
         var tokens = Tokens(2, 8, 40, 1);                               // T == n_positions
         var tokensFile = Path.Combine(_dir, "tokens8.safetensors");
-        save_safetensors(new Dictionary<string, Tensor> { ["tokens"] = tokens }, tokensFile);
+        SafeTensors.Save(new Dictionary<string, Tensor> { ["tokens"] = tokens }, tokensFile);
         var modelDir = Path.Combine(_dir, "inner");
         var outFile = Path.Combine(_dir, "reference8.safetensors");
         Python.Run("gpt2_reference.py", "make", modelDir, "--layers", "1", "--heads", "2", "--embd", "16", "--positions", "8",
             "--vocab", "40", "--seed", "9", "--inner", "24", "--forward", tokensFile, outFile);
-        var reference = load_safetensors(outFile);
+        var reference = SafeTensors.Load(outFile);
         using var model = Gpt2Weights.Load(modelDir);
         Assert.Equal(24, model.Config.DMlp);
         Assert.True(RelativeError(model.Logits(tokens), reference["logits"]) < 1e-4);

@@ -46,22 +46,22 @@ public sealed class Gpt2Tests
         Assert.True(model.forward(tokens).requires_grad);
 
         // GPT-2's init: N(0, 0.02), residual projections scaled by 1/sqrt(2 n_layer), zero biases, unit LayerNorms.
-        Assert.Equal(0.02, model.h[0].attn.c_attn.weight.std().item<float>(), 3);
-        Assert.Equal(0.02 / Math.Sqrt(4), model.h[1].mlp.c_proj.weight.std().item<float>(), 3);
-        Assert.Equal(0.0, model.h[1].mlp.c_fc.bias!.abs().max().item<float>());
-        Assert.True(model.h[0].ln_1.weight!.eq(1).all().item<bool>());
-        using (var again = new Gpt2(Config, seed: 7)) Assert.True(again.wte.weight.equal(model.wte.weight), "the same seed must give the same weights");
+        Assert.Equal(0.02, model.h[0].attn.c_attn.weight.std().ToSingle(), 3);
+        Assert.Equal(0.02 / Math.Sqrt(4), model.h[1].mlp.c_proj.weight.std().ToSingle(), 3);
+        Assert.Equal(0.0, model.h[1].mlp.c_fc.bias!.abs().max().ToSingle());
+        Assert.True(model.h[0].ln_1.weight!.eq(1).all().ToBoolean());
+        using (var again = new Gpt2(Config, seed: 7)) Assert.True(again.wte.weight.SameAs(model.wte.weight), "the same seed must give the same weights");
         Assert.Equal(Config.ParameterCount, model.parameters().Sum(p => p.numel()));
 
         var loss = model.Loss(tokens);
-        Assert.Equal(Math.Log(29), loss.item<float>(), 1);                    // near-uniform predictions at init
+        Assert.Equal(Math.Log(29), loss.ToSingle(), 1);                    // near-uniform predictions at init
         loss.backward();
         foreach (var (name, p) in model.named_parameters())
-            Assert.True(p.grad is { } g && g.abs().sum().item<float>() > 0, $"{name} received no gradient");
+            Assert.True(p.grad is { } g && g.abs().sum().ToSingle() > 0, $"{name} received no gradient");
 
         var perToken = Gpt2.NextTokenLoss(model.Logits(tokens), tokens, nn.Reduction.None);
         Assert.Equal(new long[] { 2, 7 }, perToken.shape);
-        Assert.Equal(loss.item<float>(), perToken.mean().item<float>(), 5);
+        Assert.Equal(loss.ToSingle(), perToken.mean().ToSingle(), 5);
     }
 
     [Fact]

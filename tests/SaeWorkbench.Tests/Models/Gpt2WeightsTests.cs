@@ -24,9 +24,9 @@ public sealed class Gpt2WeightsTests : IDisposable
     {
         using var scope = NewDisposeScope();
         var path = Path.Combine(dir, Gpt2Weights.WeightsFile);
-        var tensors = load_safetensors(path);
+        var tensors = SafeTensors.Load(path);
         edit(tensors);
-        save_safetensors(tensors, path);
+        SafeTensors.Save(tensors, path);
     }
 
     [Fact]
@@ -42,29 +42,29 @@ public sealed class Gpt2WeightsTests : IDisposable
         Assert.Equal(8, cfg["n_embd"]!.GetValue<int>());
         Assert.Equal(6, cfg["n_positions"]!.GetValue<int>());
         Assert.Equal("gelu_new", cfg["activation_function"]!.GetValue<string>());
-        using (var file = SaeWorkbench.Torch.Serialization.SafeTensorsFile.Open(Path.Combine(dir, "model.safetensors")))
+        using (var file = SafeTensorsFile.Open(Path.Combine(dir, "model.safetensors")))
         {
             Assert.Equal("pt", file.Metadata["format"]);
             Assert.Equal(new long[] { 8, 24 }, file["h.0.attn.c_attn.weight"].Shape);     // Conv1D: [in, out]
             Assert.Equal(new long[] { 32, 8 }, file["h.1.mlp.c_proj.weight"].Shape);
             Assert.Equal(2 + 2 * 12 + 2, file.Entries.Count);
         }
-        var stored = load_safetensors(Path.Combine(dir, "model.safetensors"));
-        Assert.True(stored["h.0.attn.c_attn.weight"].equal(model.h[0].attn.c_attn.weight.t()));
+        var stored = SafeTensors.Load(Path.Combine(dir, "model.safetensors"));
+        Assert.True(stored["h.0.attn.c_attn.weight"].SameAs(model.h[0].attn.c_attn.weight.t()));
 
         using var loaded = Gpt2Weights.Load(dir);
         Assert.Equal(Config, loaded.Config);
         var mine = model.state_dict();
-        foreach (var (name, t) in loaded.state_dict()) Assert.True(t.equal(mine[name]), name);
+        foreach (var (name, t) in loaded.state_dict()) Assert.True(t.SameAs(mine[name]), name);
         var tokens = randint(0, 19, new[] { 2L, 6L }, int64);
-        Assert.True(loaded.Logits(tokens).equal(model.Logits(tokens)));
+        Assert.True(loaded.Logits(tokens).SameAs(model.Logits(tokens)));
 
         // Saving over an existing folder replaces it whole, leaving no temporary files.
         using var other = HookTests.Model(Config, 4);
         Gpt2Weights.Save(other, dir);
         Assert.Equal(2, Directory.GetFiles(dir).Length);
         using var reloaded = Gpt2Weights.Load(dir);
-        Assert.True(reloaded.wte.weight.equal(other.wte.weight));
+        Assert.True(reloaded.wte.weight.SameAs(other.wte.weight));
     }
 
     [Fact]
@@ -120,7 +120,7 @@ public sealed class Gpt2WeightsTests : IDisposable
             t["lm_head.weight"] = t["transformer.wte.weight"].clone();
         });
         using (var loaded = Gpt2Weights.Load(dir))
-            Assert.True(loaded.h[1].mlp.c_fc.weight.equal(original.h[1].mlp.c_fc.weight));
+            Assert.True(loaded.h[1].mlp.c_fc.weight.SameAs(original.h[1].mlp.c_fc.weight));
 
         EditWeights(dir, t => t["lm_head.weight"] = t["lm_head.weight"] + 1);
         Assert.Contains("lm_head.weight", Assert.Throws<InvalidDataException>(() => Gpt2Weights.Load(dir)).Message);

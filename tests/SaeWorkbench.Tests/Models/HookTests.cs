@@ -43,11 +43,11 @@ public sealed class HookTests
             long[]? seen = null;
             var same = model.Logits(tokens, new Hooks { { point.Name, x => { seen = x.shape; return x; } } });
             Assert.Equal(point.Shape(Config, 2, 7), seen);
-            Assert.True(same.equal(logits), $"an identity splice at {point.Name} changed the logits");
+            Assert.True(same.SameAs(logits), $"an identity splice at {point.Name} changed the logits");
             var copy = model.Logits(tokens, new Hooks { { point.Name, x => x.clone() } });      // a new tensor, same values
             Assert.True(copy.allclose(logits, 1e-5, 1e-5), $"splicing a copy at {point.Name} changed the logits");
             var zeroed = model.Logits(tokens, new Hooks { { point.Name, x => zeros_like(x) } });
-            Assert.True((zeroed - logits).abs().max().item<float>() > 1e-3, $"zeroing {point.Name} did not change the logits");
+            Assert.True((zeroed - logits).abs().max().ToSingle() > 1e-3, $"zeroing {point.Name} did not change the logits");
         }
     }
 
@@ -63,7 +63,7 @@ public sealed class HookTests
         var residA = model.RunToHook(a, "blocks.0.hook_resid_post");
         var patched = model.Logits(b, new Hooks { { "blocks.0.hook_resid_post", _ => residA } });
         Assert.True(patched.allclose(model.Logits(a), 1e-5, 1e-5));
-        Assert.False(residA.IsDisposed, "the pass must not free a tensor a hook handed it");
+        Assert.False(residA.IsInvalid, "the pass must not free a tensor a hook handed it");
         Assert.False(patched.allclose(model.Logits(b), 1e-3, 1e-3));
 
         // Per head: replacing only head 1's z changes the output only through that head.
@@ -84,20 +84,20 @@ public sealed class HookTests
         using (no_grad()) model.ln_f.weight!.fill_(double.NaN);
 
         var resid = model.RunToHook(tokens, "blocks.0.hook_resid_post");
-        Assert.True(resid.equal(full["blocks.0.hook_resid_post"]));
+        Assert.True(resid.SameAs(full["blocks.0.hook_resid_post"]));
         var viaRun = model.Run(tokens, stopAt: "blocks.0.hook_resid_post");
-        Assert.True(viaRun.equal(resid));
+        Assert.True(viaRun.SameAs(resid));
         using var cached = model.RunWithCache(tokens, new[] { "blocks.0.attn.hook_pattern", "blocks.0.hook_resid_post" });
         Assert.Null(cached.Logits_BTV);
-        Assert.True(cached["blocks.0.attn.hook_pattern"].equal(full["blocks.0.attn.hook_pattern"]));
-        Assert.True(model.Logits(tokens).isnan().all().item<bool>(), "the full pass should have run the poisoned block");
+        Assert.True(cached["blocks.0.attn.hook_pattern"].SameAs(full["blocks.0.attn.hook_pattern"]));
+        Assert.True(model.Logits(tokens).isnan().all().ToBoolean(), "the full pass should have run the poisoned block");
         var seen = false;   // a hook after the last cached point extends the pass to it
         using (var c = model.RunWithCache(tokens, new[] { "hook_embed" }, new Hooks().Read("blocks.1.hook_resid_pre", _ => seen = true)))
-            Assert.True(seen && c["hook_embed"].isfinite().all().item<bool>());
+            Assert.True(seen && c["hook_embed"].isfinite().all().ToBoolean());
 
         // The pattern is causal and sums to 1 over keys.
         var pattern = full["blocks.0.attn.hook_pattern"];
-        Assert.Equal(0.0, pattern.triu(1).abs().max().item<float>());
+        Assert.Equal(0.0, pattern.triu(1).abs().max().ToSingle());
         Assert.True(pattern.sum(-1).allclose(ones(3, 2, 5), 1e-5, 1e-5));
     }
 
@@ -116,14 +116,14 @@ public sealed class HookTests
         model.Logits(tokens, hooks);
         var plain = model.RunToHook(tokens, "blocks.1.hook_mlp_out");
         Assert.True(second!.allclose(plain * 2, 1e-6, 1e-6), "the second hook should see the first one's replacement");
-        Assert.True(kept!.equal(model.wte.weight.index_select(0, tokens.reshape(-1)).view(1, 4, 16)));
+        Assert.True(kept!.SameAs(model.wte.weight.index_select(0, tokens.reshape(-1)).view(1, 4, 16)));
 
         // A pass leaves nothing behind in the caller's scope but its result (intermediates are freed block by block).
         using (var inner = NewDisposeScope())
         {
             model.Logits(tokens, new Hooks().Read("blocks.0.attn.hook_pattern", _ => { }));
             model.Loss(tokens);
-            Assert.Equal(2, inner.Count);
+            Assert.Equal(2, inner.DisposablesCount);
         }
     }
 

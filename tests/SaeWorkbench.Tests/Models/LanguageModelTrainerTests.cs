@@ -40,7 +40,7 @@ public sealed class LanguageModelTrainerTests
             using (no_grad())
             {
                 var perToken = Gpt2.NextTokenLoss(model.Logits(tokens), tokens, nn.Reduction.None);
-                Assert.True(perToken.mean().item<float>() < 0.3, $"held-out loss {perToken.mean().item<float>():F3}; training losses {string.Join(", ", result.Losses.Select(l => l.ToString("F2")))}");
+                Assert.True(perToken.mean().ToSingle() < 0.3, $"held-out loss {perToken.mean().ToSingle():F3}; training losses {string.Join(", ", result.Losses.Select(l => l.ToString("F2")))}");
             }
         }
         Assert.Equal(40, result.Steps);

@@ -1,7 +1,8 @@
 using System.Globalization;
-using SaeWorkbench.Torch;
-using SaeWorkbench.Torch.Serialization;
-using static SaeWorkbench.Torch.torch;
+using TorchSharp;
+using SaeWorkbench.IO;
+using static TorchSharp.torch;
+using SaeWorkbench.Engine;
 
 namespace SaeWorkbench.Saes.Interchange;
 
@@ -25,7 +26,7 @@ public static class ReleasedTopKFormat
         {
             if (!file.Contains(name))
                 throw new InvalidDataException($"'{path}' has no tensor '{name}': a released TopK SAE has encoder.weight, decoder.weight, pre_bias and latent_bias");
-            return load_safetensor(file, name).to(float32);
+            return SafeTensors.LoadOne(file, name).to(float32);
         }
         var enc = Get("encoder.weight");
         if (enc.dim() != 2) throw new InvalidDataException($"'{path}': encoder.weight has shape {enc.ShapeString}, expected [n, d]");
@@ -43,11 +44,11 @@ public static class ReleasedTopKFormat
         Check(lat, "latent_bias", n);
         var kk = k ?? (file.Metadata.TryGetValue("k", out var ks) && long.TryParse(ks, NumberStyles.Integer, CultureInfo.InvariantCulture, out var parsed) ? parsed
             : throw new ArgumentException($"'{path}' does not say its k (no metadata \"k\"): pass k (the released GPT-2 SAEs use 32)", nameof(k)));
-        var unitNorm = (dec.norm(2, 0) - 1).abs().max().item<double>() < 1e-4;
+        var unitNorm = (dec.norm(0) - 1).abs().max().ToDouble() < 1e-4;
         var sae = new TopKSae(new TopKSaeConfig
         {
             DIn = d, NumLatents = n, K = kk, Normalization = InputNormalization.PerTokenStandardize, ApplyDecoderBiasToInput = true,
-            UnitNormDecoder = unitNorm, Init = new SaeInit { GeometricMedianPreBias = false }, Device = device ?? Device.CPU,
+            UnitNormDecoder = unitNorm, Init = new SaeInit { GeometricMedianPreBias = false }, Device = device ?? CPU,
         });
         using (no_grad())
         {
@@ -66,7 +67,7 @@ public static class ReleasedTopKFormat
             throw new NotSupportedException("the released TopK format implies per-token standardisation and b_pre subtracted before the encoder");
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        save_safetensors(new Dictionary<string, Tensor>
+        SafeTensors.Save(new Dictionary<string, Tensor>
         {
             ["encoder.weight"] = sae.W_enc_ND,
             ["decoder.weight"] = sae.W_dec_ND.t().contiguous(),

@@ -1,9 +1,10 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using SaeWorkbench.Torch;
-using SaeWorkbench.Torch.Serialization;
-using static SaeWorkbench.Torch.torch;
+using TorchSharp;
+using SaeWorkbench.IO;
+using static TorchSharp.torch;
+using SaeWorkbench.Engine;
 
 namespace SaeWorkbench.Saes.Interchange;
 
@@ -54,7 +55,7 @@ public static class SaeLensFormat
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         // Fold the scalar input scale s into the weights: the saved SAE takes raw inputs.
-        var s = c.Normalization == InputNormalization.UnitMeanSquaredNorm ? sae.norm_scale.item<double>() : 1.0;
+        var s = c.Normalization == InputNormalization.UnitMeanSquaredNorm ? sae.norm_scale.ToDouble() : 1.0;
         var tensors = new Dictionary<string, Tensor>
         {
             ["W_enc"] = (sae.W_enc_ND * s).t().contiguous(),
@@ -71,7 +72,7 @@ public static class SaeLensFormat
             case BatchTopKSae batch:
                 architecture = "jumprelu";
                 tensors["b_enc"] = batch.b_enc_N;
-                tensors["threshold"] = full(new[] { c.NumLatents }, batch.threshold.item<double>(), c.DType, c.Device);
+                tensors["threshold"] = full(new[] { c.NumLatents }, batch.threshold.ToDouble(), c.DType, c.Device);
                 break;
             case TopKSae topk:
                 architecture = "topk";
@@ -125,7 +126,7 @@ public static class SaeLensFormat
             ["saewb_architecture"] = c.Architecture,
         };
         if (architecture == "topk") cfg["k"] = ((TopKSae)sae).Config.K;
-        save_safetensors(tensors, Path.Combine(directory, WeightsFile));
+        SafeTensors.Save(tensors, Path.Combine(directory, WeightsFile));
         WriteAtomically(Path.Combine(directory, ConfigFile), cfg.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
     }
 
@@ -168,7 +169,7 @@ public static class SaeLensFormat
         Tensor Get(string name, params long[] shape)
         {
             if (!file.Contains(name)) throw new InvalidDataException($"'{weightsPath}' has no tensor '{name}' (needed by architecture '{architecture}')");
-            var t = load_safetensor(file, name);
+            var t = SafeTensors.LoadOne(file, name);
             if (!t.shape.SequenceEqual(shape))
                 throw new InvalidDataException($"'{weightsPath}': tensor '{name}' has shape {t.ShapeString}, expected [{string.Join(", ", shape)}] (d_in = {dIn}, d_sae = {dSae})");
             return t.to(float32);
@@ -176,8 +177,8 @@ public static class SaeLensFormat
         var wEnc = Get("W_enc", dIn, dSae);
         var wDec = Get("W_dec", dSae, dIn);
         var bDec = Get("b_dec", dIn);
-        var unitNorm = (wDec.norm(2, 1) - 1).abs().max().item<double>() < 1e-4;
-        var dev = device ?? Device.CPU;
+        var unitNorm = (wDec.norm(1) - 1).abs().max().ToDouble() < 1e-4;
+        var dev = device ?? CPU;
         var init = new SaeInit { GeometricMedianPreBias = false };
         SparseAutoencoder sae;
         switch (architecture)

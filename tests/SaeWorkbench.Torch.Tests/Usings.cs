@@ -1,3 +1,0 @@
-global using Xunit;
-global using SaeWorkbench.Torch;
-global using static SaeWorkbench.Torch.torch;
