@@ -165,7 +165,7 @@ public static class GlibcxxShimPatch
         var freedEnd = freedStart + need.Name.Length + 1;
         if (Encoding.ASCII.GetByteCount(Replacement) + 1 > freedEnd - freedStart)
             throw new InvalidOperationException("no room for the replacement name.");
-        foreach (var reference in f.DynstrReferences(dynsym, dynstr))
+        foreach (var reference in f.DynstrReferences(dynsym))
             if (reference.Offset >= freedStart && reference.Offset < freedEnd && reference.What != need.What)
                 throw new InvalidOperationException($"the string GLIBCXX_3.4.32 is shared with {reference.What}.");
 
@@ -267,9 +267,13 @@ public static class GlibcxxShimPatch
         }
 
         /// <summary>The Vernaux entries of the Verneed for libstdc++.so.6.</summary>
-        public List<VersionNeed> LibstdcxxNeeds()
+        public List<VersionNeed> LibstdcxxNeeds() =>
+            AllVersionNeeds().Where(n => n.file == "libstdc++.so.6").Select(n => n.need).ToList();
+
+        /// <summary>Every Vernaux entry with the file it is needed from, and the offset of that file name in .dynstr.</summary>
+        private List<(string file, uint fileNameOffset, VersionNeed need)> AllVersionNeeds()
         {
-            var result = new List<VersionNeed>();
+            var result = new List<(string, uint, VersionNeed)>();
             var verneed = Section(0x6ffffffe);
             if (verneed is null) return result;
             var strtab = Sections[(int)verneed.Link].Offset;
@@ -278,13 +282,13 @@ public static class GlibcxxShimPatch
             {
                 // Verneed: vn_version u16, vn_cnt u16, vn_file u32, vn_aux u32, vn_next u32.
                 int cnt = U16(off + 2);
-                var file = Str(strtab, U32(off + 4));
+                var fileOffset = U32(off + 4);
+                var file = Str(strtab, fileOffset);
                 long aux = off + U32(off + 8);
                 for (var j = 0; j < cnt; j++)
                 {
                     // Vernaux: vna_hash u32, vna_flags u16, vna_other u16, vna_name u32, vna_next u32.
-                    if (file == "libstdc++.so.6")
-                        result.Add(new VersionNeed(aux, U16(aux + 6), U32(aux), U32(aux + 8), Str(strtab, U32(aux + 8))));
+                    result.Add((file, fileOffset, new VersionNeed(aux, U16(aux + 6), U32(aux), U32(aux + 8), Str(strtab, U32(aux + 8)))));
                     var nextAux = U32(aux + 12);
                     if (nextAux == 0) break;
                     aux += nextAux;
@@ -297,31 +301,14 @@ public static class GlibcxxShimPatch
         }
 
         /// <summary>Every offset into .dynstr that the symbol table, the version needs and the dynamic section hold.</summary>
-        public List<StringReference> DynstrReferences(SectionHeader dynsym, SectionHeader dynstr)
+        public List<StringReference> DynstrReferences(SectionHeader dynsym)
         {
             var refs = new List<StringReference>();
             for (long i = 0; i < dynsym.Size / 24; i++) refs.Add(new StringReference(U32(dynsym.Offset + 24 * i), $"symbol {i}"));
-            var verneed = Section(0x6ffffffe);
-            if (verneed is not null)
+            foreach (var (_, fileOffset, need) in AllVersionNeeds())
             {
-                long off = verneed.Offset;
-                for (var i = 0; i < (int)verneed.Info; i++)
-                {
-                    refs.Add(new StringReference(U32(off + 4), "a version-need file name"));
-                    int cnt = U16(off + 2);
-                    long aux = off + U32(off + 8);
-                    for (var j = 0; j < cnt; j++)
-                    {
-                        var name = Str(dynstr.Offset, U32(aux + 8));
-                        refs.Add(new StringReference(U32(aux + 8), $"the version need {name}"));
-                        var nextAux = U32(aux + 12);
-                        if (nextAux == 0) break;
-                        aux += nextAux;
-                    }
-                    var next = U32(off + 12);
-                    if (next == 0) break;
-                    off += next;
-                }
+                refs.Add(new StringReference(fileOffset, "a version-need file name"));
+                refs.Add(new StringReference(need.NameOffset, need.What));
             }
             var dynamic = Section(6);
             if (dynamic is not null)
