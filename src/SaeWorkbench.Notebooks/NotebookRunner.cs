@@ -311,8 +311,11 @@ public static partial class NotebookRunner
             if (error is not null)
             {
                 if (error.Kind != NotebookErrorKind.Cancelled)
-                    cell.Outputs.Add(new ErrorOutput(error.Kind == NotebookErrorKind.Compile ? "CompilationError" : error.ExceptionType ?? "Exception",
-                        error.Message, [error.ToString(), .. error.Details]));
+                {
+                    var name = error.Kind == NotebookErrorKind.Compile ? "CompilationError" : error.ExceptionType ?? "Exception";
+                    var value = error.Message.StartsWith(name + ": ", StringComparison.Ordinal) ? error.Message[(name.Length + 2)..] : error.Message;
+                    cell.Outputs.Add(new ErrorOutput(name, value, [error.ToString(), .. error.Details]));
+                }
                 Finish(p, cell, clock.Elapsed, false, step, preview);
                 return error;
             }
@@ -430,7 +433,9 @@ public static partial class NotebookRunner
             }
             var cell = NotebookCell.Code(code.ToString().TrimEnd('\n'));
             cell.AddTag(NotebookParameters.InjectedTag);
-            if (_executed!.UsesCellIds) cell.Id = _executed.NewCellId();
+            // A fixed id (unless the notebook already uses it), so that the executed notebook is the same on every run.
+            if (_executed!.UsesCellIds)
+                cell.Id = _executed.Cells.Any(c => c.Id == NotebookParameters.InjectedTag) ? _executed.NewCellId() : NotebookParameters.InjectedTag;
             return new PlannedCell(cell, parametersCell.CodeCellNumber, parametersCell.CellIndex, true);
         }
 
@@ -561,7 +566,8 @@ public static partial class NotebookRunner
                 }
                 else bundle.WithText(f.MimeType, f.Value);
             }
-            if (!bundle.ContainsKey(MimeBundle.TextPlain) && value is not null)
+            // text/plain too (nbformat front ends and tools fall back on it), except for markup, which has no plain form.
+            if (!bundle.ContainsKey(MimeBundle.TextPlain) && value is not null && value.GetType().GetInterface("Microsoft.AspNetCore.Html.IHtmlContent") is null)
                 bundle.WithText(MimeBundle.TextPlain, value.ToDisplayString(PlainTextFormatter.MimeType));
             return bundle;
         }
