@@ -12,15 +12,23 @@
 #                          headless browser for the figure and notebook-page tests (/usr/bin/chromium),
 #                          with fonts for chart text in screenshots
 #   python3-plotly         Python's plotly, which re-reads our figure JSON in a test (plotly.io.from_json)
+#   jupyter-nbconvert, python3-nbclient, libjs-requirejs
+#                          (issue 12) run a notebook the way a Jupyter user does: `jupyter nbconvert --execute`
+#                          through the stock .NET kernel, and `--to html` with Debian's template (which loads
+#                          /usr/share/javascript/requirejs, hence libjs-requirejs)
 #
 # and from npm (into environment/node_modules, git-ignored; versions pinned by environment/package-lock.json):
 #   plotly.js-dist-min     the chart engine; SaeWorkbench.dll embeds its plotly.min.js at build time, so
 #                          figures render offline. Needs npm (Debian's npm package is installed if missing).
 #
+# and from NuGet, as a dotnet tool (issue 12):
+#   Microsoft.dotnet-interactive 1.0.712001   the stock .NET Interactive kernel, registered as Jupyter kernelspecs
+#
 # The .NET 10 SDK must already be on PATH (it is not a Debian package).
 set -euo pipefail
 
-packages=(libopenblas0-pthread python3-torch chromium fonts-liberation python3-plotly)
+packages=(libopenblas0-pthread python3-torch chromium fonts-liberation python3-plotly
+          jupyter-nbconvert python3-nbclient libjs-requirejs)
 command -v npm >/dev/null || packages+=(npm)
 
 die() { echo "environment/setup.sh: $*" >&2; exit 1; }
@@ -76,6 +84,39 @@ fi
 
 command -v dotnet >/dev/null || die "the .NET SDK (dotnet) is not on PATH: install .NET 10 SDK first"
 dotnet --version | grep -q '^10\.' || echo "setup: warning: dotnet $(dotnet --version) found; the projects target .NET 10"
+# --- issue 12: the stock .NET Interactive kernel for Jupyter (a test runs a notebook through it with nbconvert) ---
+# The dotnet tool Microsoft.dotnet-interactive, pinned, installed globally into ~/.dotnet/tools (the kernelspec runs
+# `dotnet interactive`, so that folder must be on PATH where Jupyter runs; the test adds it). Its kernelspecs are
+# registered for Jupyter, the C# one with --http-local-only so that executed notebooks carry no machine addresses
+# (the kernel's first output otherwise lists every IP of the machine). Playwright (browser tests) must never download
+# a browser: the tests drive /usr/bin/chromium and set PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD themselves.
+dotnet_interactive_version=1.0.712001
+dotnet_tools="$HOME/.dotnet/tools"
+if ! dotnet tool list -g 2>/dev/null | grep -qi "^microsoft.dotnet-interactive *$dotnet_interactive_version"; then
+  echo "setup: installing the dotnet tool Microsoft.dotnet-interactive $dotnet_interactive_version"
+  dotnet tool uninstall -g Microsoft.dotnet-interactive >/dev/null 2>&1 || true
+  dotnet tool install -g Microsoft.dotnet-interactive --version "$dotnet_interactive_version" >/tmp/saewb-setup-tool.log 2>&1 ||
+    { tail -20 /tmp/saewb-setup-tool.log >&2; die "dotnet tool install Microsoft.dotnet-interactive $dotnet_interactive_version failed (log: /tmp/saewb-setup-tool.log)"; }
+fi
+kernels_dir="${JUPYTER_DATA_DIR:-$HOME/.local/share/jupyter}/kernels"
+csharp_spec="$kernels_dir/.net-csharp/kernel.json"
+if ! grep -q -- "--http-local-only" "$csharp_spec" 2>/dev/null; then
+  mkdir -p "$kernels_dir"
+  PATH="$PATH:$dotnet_tools" dotnet interactive jupyter install --path "$kernels_dir" >/tmp/saewb-setup-kernel.log 2>&1 ||
+    { tail -20 /tmp/saewb-setup-kernel.log >&2; die "dotnet interactive jupyter install failed (log: /tmp/saewb-setup-kernel.log)"; }
+  [ -s "$csharp_spec" ] || die "dotnet interactive jupyter install did not write $csharp_spec"
+  /usr/bin/python3 - "$csharp_spec" <<'PY' || die "could not add --http-local-only to $csharp_spec"
+import json, sys
+spec = json.load(open(sys.argv[1]))
+if "--http-local-only" not in spec["argv"]:
+    spec["argv"].append("--http-local-only")
+json.dump(spec, open(sys.argv[1], "w"), indent=2)
+PY
+  echo "setup: registered the .NET Interactive kernels for Jupyter in $kernels_dir"
+fi
+/usr/bin/jupyter nbconvert --version >/dev/null 2>&1 || die "jupyter-nbconvert is installed but /usr/bin/jupyter nbconvert does not run"
+# --- end of issue 12 ---
+
 /usr/bin/python3 -c "import torch" 2>/dev/null || die "/usr/bin/python3 cannot import torch although python3-torch is installed"
 [ -x /usr/bin/chromium ] || die "chromium is installed but /usr/bin/chromium is missing"
 echo "setup: ready (Python reference torch $(dpkg-query -W -f='${Version}' python3-torch), BLAS $(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3), plotly.js $want, $(dpkg-query -W -f='chromium ${Version}' chromium))"

@@ -49,6 +49,11 @@ public sealed record NotebookHtmlOptions
 /// </summary>
 public static partial class NotebookHtmlExporter
 {
+    /// <summary>The key of the workbench's entry in an output's metadata.</summary>
+    public const string MetadataKey = "saewb";
+    /// <summary>Flag (under <see cref="MetadataKey"/>) on outputs that need the page head (plotly.js): figures.</summary>
+    public const string NeedsPageHeadFlag = "needs_page_head";
+
     [GeneratedRegex("^[A-Za-z0-9+/=\\s]+$")]
     private static partial Regex Base64();
 
@@ -57,8 +62,8 @@ public static partial class NotebookHtmlExporter
         notebook.Cells.SelectMany(c => c.Outputs).OfType<DisplayDataOutput>().Any(NeedsPageHead);
 
     internal static bool NeedsPageHead(DisplayDataOutput output) =>
-        output.Metadata[DisplayFormatter.MetadataKey] is JsonObject s
-        && s[DisplayFormatter.NeedsPageHeadFlag] is JsonValue v && v.TryGetValue(out bool b) && b;
+        output.Metadata[MetadataKey] is JsonObject s
+        && s[NeedsPageHeadFlag] is JsonValue v && v.TryGetValue(out bool b) && b;
 
     /// <summary>Renders the page.</summary>
     public static string Render(Notebook notebook, NotebookHtmlOptions? options = null)

@@ -28,21 +28,24 @@ public sealed record NotebookRunOptions
     /// <summary>
     /// The seam for what HTML outputs need from the page, such as plotly.js for figures: markup
     /// (typically <c>&lt;script&gt;...plotly.min.js...&lt;/script&gt;</c>) that the HTML export puts once in
-    /// the page's head when any output needs it. Called at most once per page. Null: nothing is added
-    /// (figures then render only where plotly.js is otherwise loaded). See <see cref="NotebookHtmlOptions.PageHeadHtml"/>.
+    /// the page's head when any output needs it. Called at most once per page and notebook. Null: the
+    /// plotly.js embedded in SaeWorkbench.dll (<c>PlotlyJs.ScriptElement()</c>). See <see cref="NotebookHtmlOptions.PageHeadHtml"/>.
     /// </summary>
     public Func<string>? PageHeadHtml { get; init; }
 
     /// <summary>
-    /// Also put <see cref="PageHeadHtml"/> once into the executed .ipynb, in front of the first output
-    /// that needs it, so that figures render when the executed notebook is opened in Jupyter or VS Code
-    /// without .NET Interactive (default false: it makes the notebook as large as plotly.js).
+    /// Put <see cref="PageHeadHtml"/> (plotly.js) once into the executed .ipynb, in front of the first output
+    /// that needs it, so that its figures render when it is opened in Jupyter or VS Code, offline (default
+    /// true; the figure outputs of .NET Interactive's formatter each carry plotly.js, and the runner keeps one
+    /// copy per notebook). False: the notebook holds no plotly.js (smaller; charts render only where the
+    /// page has plotly.js already).
     /// </summary>
-    public bool EmbedPageHeadInNotebook { get; init; }
+    public bool EmbedPageHeadInNotebook { get; init; } = true;
 
     /// <summary>
-    /// Reference the workbench's core assemblies (SaeWorkbench.dll, TorchSharp.dll, found next
-    /// to the runner) in every cell, so that notebooks need no <c>#r</c> for them here (default true).
+    /// Reference the workbench's core assembly (SaeWorkbench.dll, found next to the runner, with the
+    /// assemblies it references from that folder, e.g. its tensor engine) in every cell, so that notebooks
+    /// need no <c>#r</c> for them here (default true).
     /// Notebooks that must also run in .NET Interactive still <c>#r</c> them (by a path into a build
     /// folder); the runner then skips those directives — whatever their folder, even one that does not
     /// exist on this machine — and uses its own copies, which are the ones loaded at run time anyway.

@@ -1,76 +1,46 @@
-using System.Collections.Immutable;
 using System.Diagnostics;
 using System.Globalization;
 using System.Reflection;
 using System.Text;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using Microsoft.CodeAnalysis;
-using Microsoft.CodeAnalysis.CSharp;
-using Microsoft.CodeAnalysis.CSharp.Scripting;
-using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Scripting;
+using Microsoft.DotNet.Interactive;
+using Microsoft.DotNet.Interactive.Commands;
+using Microsoft.DotNet.Interactive.CSharp;
+using Microsoft.DotNet.Interactive.Events;
+using Microsoft.DotNet.Interactive.Formatting;
+using SaeWorkbench.Plotting;
 
 namespace SaeWorkbench.Notebooks;
 
 /// <summary>
-/// Runs the C# code cells of a .ipynb notebook in order with Roslyn scripting — each cell a
-/// submission that continues the previous one's state (variables, types, usings, references) — and
-/// writes the executed notebook and a standalone HTML page. See README.md next to this file.
-/// <para>In cells: <c>#r "path.dll"</c> (relative to the notebook's folder, or absolute), <c>#load</c>,
-/// <c>using</c>, top-level statements and declarations, <c>await</c>, a trailing expression whose value
-/// is shown (an execute_result), <c>display(value)</c> and <c>HTML(markup)</c> (<see cref="NotebookKernel"/>),
-/// and Console output (captured per cell as stdout/stderr stream outputs). Default imports are
-/// .NET Interactive's (System, System.Text, System.Collections, System.Collections.Generic,
-/// System.Threading.Tasks, System.Linq) plus System.IO; default references are the whole .NET shared
-/// framework and the workbench's core assemblies next to the runner.</para>
-/// <para>Not supported, with a message naming the cell and line: <c>#r "nuget:..."</c> and <c>#i</c>
-/// (no NuGet at run time), .NET Interactive magic commands (<c>#!time</c>, <c>#!fsharp</c>, ...; a
-/// leading <c>#!csharp</c> is accepted) and cells in another language.</para>
+/// Runs the C# code cells of a .ipynb notebook in order on .NET Interactive's C# kernel, in-process (the
+/// kernel VS Code Polyglot Notebooks and Jupyter's .NET kernel run), and writes the executed notebook and a
+/// standalone HTML page. See README.md next to this file.
+/// <para>Each cell is sent to the kernel as a <c>SubmitCode</c> command, so cells can do whatever they can do
+/// there: state across cells, <c>#r "path.dll"</c> and <c>#r "nuget:..."</c>, <c>using</c>, <c>await</c>,
+/// <c>display(...)</c>, <c>HTML(...)</c>, a trailing expression whose value is shown, Console output. The
+/// kernel's display events become the cell's outputs by MIME type (stream, display_data, execute_result).
+/// Figures display through their .NET Interactive formatter; the runner keeps one copy of plotly.js per
+/// notebook and per page.</para>
 /// <para>The first failing cell (compile error or exception) stops the run. The error names the
 /// notebook, the cell (1-based among code cells, and its index among all cells), the line in the
 /// cell and the message; the executed notebook is still written with the error as that cell's
-/// output, and the result's <see cref="NotebookRunResult.ExitCode"/> is non-zero. An exception in a
-/// cell never escapes into the host. (A stack overflow, or an exception on a thread the cell started
-/// and left unobserved, ends a .NET process whatever the host does.)</para>
+/// output, and the result's <see cref="NotebookRunResult.ExitCode"/> is non-zero.</para>
 /// </summary>
 public static partial class NotebookRunner
 {
-    /// <summary>Namespaces every cell imports (.NET Interactive's defaults, plus System.IO).</summary>
-    public static readonly IReadOnlyList<string> DefaultImports =
-        ["System", "System.Text", "System.Collections", "System.Collections.Generic", "System.Threading.Tasks", "System.Linq", "System.IO"];
+    /// <summary>Namespaces every cell imports beyond .NET Interactive's own defaults (which lack System.IO).</summary>
+    public static readonly IReadOnlyList<string> DefaultImports = ["System.IO"];
 
-    /// <summary>The workbench assemblies referenced by default when found next to the runner.</summary>
-    public static readonly IReadOnlyList<string> WorkbenchAssemblyNames = ["SaeWorkbench.dll", "TorchSharp.dll"];
+    /// <summary>
+    /// The workbench assembly referenced by default when found next to the runner; the managed assemblies it
+    /// references from the same folder (its tensor engine, whichever that is) are referenced with it.
+    /// </summary>
+    public static readonly IReadOnlyList<string> WorkbenchAssemblyNames = ["SaeWorkbench.dll"];
 
     private static readonly SemaphoreSlim WorkingDirectoryGate = new(1, 1);
-
-    private static readonly Lazy<ImmutableArray<MetadataReference>> FrameworkReferences = new(() =>
-    {
-        var dir = Path.GetDirectoryName(typeof(object).Assembly.Location);
-        if (string.IsNullOrEmpty(dir))
-            throw new InvalidOperationException(
-                "the notebook runner needs the .NET framework assemblies as files; in a single-file publish, set IncludeAllContentForSelfExtract=true");
-        return [.. Directory.EnumerateFiles(dir, "*.dll")
-            .Where(p => Path.GetFileName(p) is var n && (n.StartsWith("System.", StringComparison.Ordinal) || n is "mscorlib.dll" or "netstandard.dll" or "Microsoft.CSharp.dll" or "Microsoft.VisualBasic.Core.dll" or "Microsoft.Win32.Primitives.dll"))
-            .Where(IsManagedAssembly)
-            .OrderBy(p => p, StringComparer.Ordinal)
-            .Select(p => (MetadataReference)MetadataReference.CreateFromFile(p))];
-    });
-
-    private static bool IsManagedAssembly(string path)
-    {
-        try
-        {
-            using var stream = File.OpenRead(path);
-            using var pe = new System.Reflection.PortableExecutable.PEReader(stream);
-            return pe.HasMetadata && System.Reflection.Metadata.PEReaderExtensions.GetMetadataReader(pe).IsAssembly;
-        }
-        catch (BadImageFormatException)
-        {
-            return false;
-        }
-    }
 
     /// <summary>
     /// Runs the notebook at <paramref name="notebookPath"/> and writes its outputs (see
@@ -110,12 +80,6 @@ public static partial class NotebookRunner
         return (Path.Combine(outDir, same ? name + ".executed.ipynb" : name + ".ipynb"), Path.Combine(outDir, name + ".html"));
     }
 
-    [GeneratedRegex(@"^\s*#r\s+""\s*nuget\s*:", RegexOptions.IgnoreCase)]
-    private static partial Regex NugetReference();
-    [GeneratedRegex(@"^\s*#i\s")]
-    private static partial Regex SourceDirective();
-    [GeneratedRegex(@"^\s*#!\s*(\S*)")]
-    private static partial Regex MagicCommand();
     [GeneratedRegex(@"^\s*#r\s+""([^""]+)""\s*(//.*)?$")]
     private static partial Regex ReferenceDirective();
 
@@ -131,6 +95,8 @@ public static partial class NotebookRunner
         private readonly TextWriter? _echo = options.EchoOutput is null ? null : TextWriter.Synchronized(options.EchoOutput);
         private Notebook? _executed;
         private int _totalSteps;
+        private CSharpKernel? _csharp;
+        private CompositeKernel? _root;
 
         public async Task<NotebookRunResult> ExecuteAsync()
         {
@@ -145,7 +111,7 @@ public static partial class NotebookRunner
                     e is NotebookFormatException nf ? nf.Problem : e.Message, null, []));
             }
 
-            // The executed notebook: a copy without outputs, without an earlier run's injected cell.
+            // The executed notebook: a copy without outputs, timings or an earlier run's injected cell.
             var executed = source.Clone();
             var planned = new List<PlannedCell>();
             int codeNumber = 0;
@@ -161,6 +127,7 @@ public static partial class NotebookRunner
                 if (!cell.IsCode) continue;
                 cell.Outputs.Clear();
                 cell.ExecutionCount = null;
+                cell.Metadata.Remove("execution");
                 var p = new PlannedCell(cell, codeNumber, i, false);
                 planned.Add(p);
                 if (parametersCell is null && cell.HasTag(NotebookParameters.ParametersTag)) parametersCell = p;
@@ -168,7 +135,7 @@ public static partial class NotebookRunner
             _executed = executed;
             _totalSteps = planned.Count + (options.Parameters.Count > 0 ? 1 : 0);
 
-            // Check parameters and every cell before running anything, so a mistake fails in milliseconds.
+            // Check parameters and every cell's language before running anything, so a mistake fails in milliseconds.
             if (options.Parameters.Count > 0)
             {
                 if (parametersCell is null)
@@ -185,28 +152,28 @@ public static partial class NotebookRunner
             var defaultLanguage = executed.DefaultKernelName ?? executed.KernelLanguage;
             foreach (var p in planned)
             {
-                var problem = CheckSupported(p.Cell, defaultLanguage);
-                if (problem is not null)
-                {
-                    var error = new NotebookError(NotebookErrorKind.Unsupported, NotebookPath, p.CodeCellNumber, p.CellIndex, false,
-                        problem.Value.Line, null, problem.Value.Message, null, []);
-                    p.Cell.Outputs.Add(new ErrorOutput("UnsupportedInNotebookRunner", problem.Value.Message, [error.ToString()]));
-                    return WriteAndFinish(error);
-                }
+                var language = p.Cell.Language ?? defaultLanguage;
+                if (language is null || IsCSharp(language)) continue;
+                var message = $"the cell's language is '{language}'; the notebook runner runs C# cells only (.NET Interactive's C# kernel)";
+                var error = new NotebookError(NotebookErrorKind.Unsupported, NotebookPath, p.CodeCellNumber, p.CellIndex, false, null, null, message, null, []);
+                p.Cell.Outputs.Add(new ErrorOutput("UnsupportedInNotebookRunner", message, [error.ToString()]));
+                return WriteAndFinish(error);
             }
 
-            ScriptOptions scriptOptions;
             try
             {
-                scriptOptions = BuildScriptOptions();
+                (_root, _csharp) = InteractiveKernel.Create();
             }
-            catch (Exception e) when (e is IOException or InvalidOperationException or BadImageFormatException or UnauthorizedAccessException)
+            catch (Exception e) when (e is IOException or InvalidOperationException or BadImageFormatException or UnauthorizedAccessException or TypeLoadException)
             {
                 return Result(new NotebookError(NotebookErrorKind.Load, NotebookPath, null, null, false, null, null,
-                    "could not set up the script references: " + e.Message, null, []));
+                    "could not start .NET Interactive's C# kernel: " + e.Message, null, []));
             }
+            using var root = _root;
+            using var echo = _echo is null ? null : root.KernelEvents.Subscribe(new EchoObserver(_echo));
+            var setup = await SetUpAsync().ConfigureAwait(false);
+            if (setup is not null) return WriteAndFinish(setup);
 
-            ScriptState<object>? state = null;
             int executionCount = 0;
             int step = 0;
             for (int k = 0; k < planned.Count; k++)
@@ -214,251 +181,163 @@ public static partial class NotebookRunner
                 var p = planned[k];
                 if (ct.IsCancellationRequested) return WriteAndFinish(Cancelled());
 
-                var (newState, error) = await ExecuteCellAsync(p, state, scriptOptions, ++executionCount, ++step).ConfigureAwait(false);
+                var error = await ExecuteCellAsync(p, ++executionCount, ++step).ConfigureAwait(false);
                 if (error is not null) return WriteAndFinish(error);
-                state = newState;
 
                 if (p == parametersCell && options.Parameters.Count > 0)
                 {
-                    var injected = BuildInjectedCell(p, state!, out var paramError);
+                    var injected = BuildInjectedCell(p, out var paramError);
                     if (paramError is not null) return WriteAndFinish(paramError);
                     executed.Cells.Insert(executed.Cells.IndexOf(p.Cell) + 1, injected!.Cell);
                     if (ct.IsCancellationRequested) return WriteAndFinish(Cancelled());
-                    (newState, error) = await ExecuteCellAsync(injected, state, scriptOptions, ++executionCount, ++step).ConfigureAwait(false);
+                    error = await ExecuteCellAsync(injected, ++executionCount, ++step).ConfigureAwait(false);
                     if (error is not null) return WriteAndFinish(error);
-                    state = newState;
                 }
             }
             return WriteAndFinish(null);
         }
 
-        private NotebookError Cancelled() =>
-            new(NotebookErrorKind.Cancelled, NotebookPath, null, null, false, null, null, "the run was cancelled", null, []);
+        private static bool IsCSharp(string language) =>
+            language.Equals("csharp", StringComparison.OrdinalIgnoreCase) || language.Equals("C#", StringComparison.OrdinalIgnoreCase)
+            || language.Equals("c#", StringComparison.OrdinalIgnoreCase) || language.Equals(".net-csharp", StringComparison.OrdinalIgnoreCase);
 
-        private static (int? Line, string Message)? CheckSupported(NotebookCell cell, string? defaultLanguage)
+        /// <summary>References (the workbench, <see cref="NotebookRunOptions.AdditionalReferences"/>) and imports for every cell.</summary>
+        private async Task<NotebookError?> SetUpAsync()
         {
-            var language = cell.Language ?? defaultLanguage;
-            if (language is not null && !IsCSharp(language))
-                return (null, $"the cell's language is '{language}'; the notebook runner runs C# cells only");
-            var lines = cell.Source.Split('\n');
-            for (int i = 0; i < lines.Length; i++)
+            var dir = Path.GetDirectoryName(NotebookPath)!;
+            var references = new List<string>();
+            if (options.ReferenceWorkbenchAssemblies)
             {
-                if (NugetReference().IsMatch(lines[i]))
-                    return (i + 1, "#r \"nuget:...\" needs NuGet at run time, which the runner does not use (the workbench runs offline); " +
-                                   "reference a built assembly with #r \"path/to/Assembly.dll\" instead");
-                if (SourceDirective().IsMatch(lines[i]))
-                    return (i + 1, "#i (a NuGet package source) is not supported by the runner; reference a built assembly with #r \"path/to/Assembly.dll\"");
-                var m = MagicCommand().Match(lines[i]);
-                if (m.Success && !IsCSharp(m.Groups[1].Value))
-                    return (i + 1, $"the .NET Interactive magic command '#!{m.Groups[1].Value}' is not supported by the runner; " +
-                                   "notebooks may use #r \"path.dll\", using, display(...) and HTML(...)");
+                var location = typeof(Figure).Assembly.Location;
+                if (string.IsNullOrEmpty(location))
+                    return new NotebookError(NotebookErrorKind.Load, NotebookPath, null, null, false, null, null,
+                        "the workbench's assemblies are not files (a single-file publish), so notebooks cannot compile against them; publish the CLI without single-file", null, []);
+                var runnerDir = Path.GetDirectoryName(location)!;
+                foreach (var name in WorkbenchAssemblyNames)
+                {
+                    var path = Path.Combine(runnerDir, name);
+                    if (!File.Exists(path)) continue;
+                    foreach (var dependency in InteractiveKernel.WithDependenciesInFolder(path))
+                    {
+                        references.Add(dependency);
+                        _ownWorkbenchAssemblies.Add(Path.GetFileName(dependency));
+                    }
+                }
             }
+            references.AddRange(options.AdditionalReferences.Select(r => Path.GetFullPath(r, dir)));
+            var missing = references.FirstOrDefault(r => !File.Exists(r));
+            if (missing is not null)
+                return new NotebookError(NotebookErrorKind.Load, NotebookPath, null, null, false, null, null,
+                    $"the reference '{missing}' does not exist; check NotebookRunOptions.AdditionalReferences", null, []);
+            _csharp!.AddAssemblyReferences(references);
+
+            var usings = string.Join("\n", DefaultImports.Concat(options.AdditionalImports).Select(n => $"using {n};"));
+            var result = await _root!.SendAsync(new SubmitCode(usings, InteractiveKernel.CSharpName), ct).ConfigureAwait(false);
+            if (result.Events.OfType<CommandFailed>().FirstOrDefault() is { } failed)
+                return new NotebookError(NotebookErrorKind.Load, NotebookPath, null, null, false, null, null,
+                    "could not import the default namespaces: " + failed.Message, null, []);
             return null;
         }
 
-        private static bool IsCSharp(string language) =>
-            language.Trim().ToLowerInvariant() is "csharp" or "c#" or "cs" or ".net-csharp";
+        private NotebookError Cancelled() =>
+            new(NotebookErrorKind.Cancelled, NotebookPath, null, null, false, null, null, "the run was cancelled", null, []);
 
         /// <summary>
-        /// The cell's code as compiled, with the same line numbers as the cell: a "#!csharp" line
-        /// becomes an empty line, and so does a <c>#r</c> of a workbench assembly that the runner
-        /// references itself (<see cref="NotebookRunOptions.ReferenceWorkbenchAssemblies"/>): the path
-        /// such a directive names is for .NET Interactive (a build folder), may not exist where the
-        /// runner runs, and the runner's copy is the one loaded at run time anyway.
+        /// The cell's code as sent to the kernel: a <c>#r</c> of one of the workbench assemblies the runner
+        /// already references is blanked (the line stays, so line numbers hold), whatever its folder, so a
+        /// notebook that references a build folder for .NET Interactive's sake runs where that folder does not exist.
         /// </summary>
         private string CodeOf(NotebookCell cell)
         {
+            if (_ownWorkbenchAssemblies.Count == 0) return cell.Source;
             var lines = cell.Source.Split('\n');
             for (int i = 0; i < lines.Length; i++)
             {
-                if (MagicCommand().IsMatch(lines[i])) lines[i] = "";
-                else if (ReferenceDirective().Match(lines[i]) is { Success: true } r
-                         && _ownWorkbenchAssemblies.Contains(Path.GetFileName(r.Groups[1].Value.Trim())))
+                if (ReferenceDirective().Match(lines[i]) is { Success: true } r
+                    && _ownWorkbenchAssemblies.Contains(Path.GetFileName(r.Groups[1].Value.Trim())))
                     lines[i] = "";
             }
             return string.Join("\n", lines);
         }
 
-        private ScriptOptions BuildScriptOptions()
-        {
-            var dir = Path.GetDirectoryName(NotebookPath)!;
-            var references = new List<MetadataReference>(FrameworkReferences.Value);
-            var runnerAssembly = typeof(NotebookRunner).Assembly;
-            if (string.IsNullOrEmpty(runnerAssembly.Location))
-                throw new InvalidOperationException("the runner's assemblies are not files (single-file publish); publish with IncludeAllContentForSelfExtract=true");
-            references.Add(MetadataReference.CreateFromFile(runnerAssembly.Location));
-            if (options.ReferenceWorkbenchAssemblies)
-            {
-                var runnerDir = Path.GetDirectoryName(runnerAssembly.Location)!;
-                foreach (var name in WorkbenchAssemblyNames)
-                {
-                    var path = Path.Combine(runnerDir, name);
-                    if (!File.Exists(path)) continue;
-                    references.Add(MetadataReference.CreateFromFile(path));
-                    _ownWorkbenchAssemblies.Add(name);
-                }
-            }
-            foreach (var extra in options.AdditionalReferences)
-                references.Add(MetadataReference.CreateFromFile(Path.GetFullPath(extra, dir)));
-
-            return ScriptOptions.Default
-                .WithReferences(references)
-                .WithImports(DefaultImports.Concat(options.AdditionalImports).Append(typeof(NotebookKernel).FullName!))
-                .WithMetadataResolver(ScriptMetadataResolver.Default.WithBaseDirectory(dir))
-                .WithSourceResolver(new SourceFileResolver(ImmutableArray<string>.Empty, dir))
-                .WithLanguageVersion(LanguageVersion.Latest)
-                .WithEmitDebugInformation(true)
-                .WithFileEncoding(Encoding.UTF8)
-                .WithAllowUnsafe(true);
-        }
-
         private string CellFilePath(PlannedCell p) =>
             p.IsInjected ? $"{NotebookPath}#injected-parameters" : $"{NotebookPath}#cell-{p.CodeCellNumber}";
 
-        private async Task<(ScriptState<object>? State, NotebookError? Error)> ExecuteCellAsync(
-            PlannedCell p, ScriptState<object>? previous, ScriptOptions baseOptions, int executionCount, int step)
+        private async Task<NotebookError?> ExecuteCellAsync(PlannedCell p, int executionCount, int step)
         {
             var preview = Preview(p.Cell.Source);
             options.Progress?.Report(new NotebookProgress(NotebookPath, NotebookProgressStage.CellStarted, step, _totalSteps,
                 p.CodeCellNumber, p.CellIndex, p.IsInjected, preview, TimeSpan.Zero, _clock.Elapsed));
 
-            var started = DateTimeOffset.UtcNow;
             var cell = p.Cell;
             cell.ExecutionCount = executionCount;
-            var outputs = new CellOutputs(_echo);
             var filePath = CellFilePath(p);
-            var scriptOptions = baseOptions.WithFilePath(filePath);
-            var code = CodeOf(cell);
+            InteractiveKernel.TrySetSourcePath(_csharp!, filePath);
 
-            var compileClock = Stopwatch.StartNew();
-            Script<object> script = previous is null
-                ? CSharpScript.Create(code, scriptOptions)
-                : previous.Script.ContinueWith(code, scriptOptions);
-            ImmutableArray<Diagnostic> diagnostics;
+            var clock = Stopwatch.StartNew();
+            KernelCommandResult result;
             try
             {
-                diagnostics = script.Compile(ct);
+                result = await _root!.SendAsync(new SubmitCode(CodeOf(cell), InteractiveKernel.CSharpName), ct).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
-                return (null, Cancelled());
+                Finish(p, cell, clock.Elapsed, false, step, preview);
+                return Cancelled();
             }
-            var compileTime = compileClock.Elapsed;
-            var errors = diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
-            if (errors.Count > 0)
+            var outputs = new CellOutputBuilder(executionCount);
+            NotebookError? error = null;
+            List<Diagnostic>? compileErrors = null;
+            foreach (var e in result.Events)
             {
-                var error = CompileError(p, errors);
-                cell.Outputs.Add(new ErrorOutput("CompilationError", error.Message, [error.ToString(), .. error.Details]));
-                Finish(p, cell, started, compileTime, TimeSpan.Zero, false, step, preview);
-                return (null, error);
-            }
-
-            var runClock = Stopwatch.StartNew();
-            ScriptState<object>? state = null;
-            Exception? thrown = null;
-            var stdout = new CellStreamWriter(outputs, StreamOutput.Stdout);
-            var stderr = new CellStreamWriter(outputs, StreamOutput.Stderr);
-            var previousCell = NotebookKernel.Current;
-            NotebookKernel.Current = outputs;
-            using (ConsoleCapture.Begin(stdout, stderr))
-            {
-                try
+                switch (e)
                 {
-                    state = previous is null
-                        ? await script.RunAsync(globals: null, catchException: _ => true, cancellationToken: ct).ConfigureAwait(false)
-                        : await script.RunFromAsync(previous, catchException: _ => true, cancellationToken: ct).ConfigureAwait(false);
-                    thrown = state.Exception;
-                    if (thrown is null && HasTrailingValue(script, filePath))
-                    {
-                        try
-                        {
-                            var (data, metadata) = DisplayFormatter.Format(state.ReturnValue);
-                            outputs.Add(new ExecuteResultOutput(data, executionCount, metadata));
-                        }
-                        catch (Exception e)
-                        {
-                            thrown = e; // a figure whose ToHtmlFragment throws, a ToString that throws, ...
-                        }
-                    }
-                }
-                catch (OperationCanceledException) when (ct.IsCancellationRequested)
-                {
-                    thrown = null;
-                    state = null;
-                }
-                catch (Exception e)
-                {
-                    thrown = e;
-                }
-                finally
-                {
-                    NotebookKernel.Current = previousCell;
+                    case DiagnosticsProduced d when d.Diagnostics.Any(x => x.Severity == Microsoft.CodeAnalysis.DiagnosticSeverity.Error):
+                        compileErrors = [.. d.Diagnostics.Where(x => x.Severity == Microsoft.CodeAnalysis.DiagnosticSeverity.Error)];
+                        break;
+                    case CommandFailed failed:
+                        error = compileErrors is { Count: > 0 } ? CompileError(p, compileErrors)
+                            : failed.Exception is { } thrown && thrown.GetType().Name != "CodeSubmissionCompilationErrorException" ? RuntimeError(p, thrown, filePath)
+                            : new NotebookError(NotebookErrorKind.Compile, NotebookPath, p.CodeCellNumber, p.CellIndex, p.IsInjected, null, null, failed.Message, null, []);
+                        break;
+                    default:
+                        outputs.Add(e);
+                        break;
                 }
             }
-            var runTime = runClock.Elapsed;
-            cell.Outputs.AddRange(outputs.Seal());
-
-            if (state is null && thrown is null)
+            cell.Outputs.AddRange(outputs.Outputs);
+            if (error is null && ct.IsCancellationRequested && result.Events.OfType<CommandSucceeded>().Any() is false)
+                error = Cancelled();
+            if (error is not null)
             {
-                Finish(p, cell, started, compileTime, runTime, false, step, preview);
-                return (null, Cancelled());
+                if (error.Kind != NotebookErrorKind.Cancelled)
+                {
+                    var name = error.Kind == NotebookErrorKind.Compile ? "CompilationError" : error.ExceptionType ?? "Exception";
+                    var value = error.Message.StartsWith(name + ": ", StringComparison.Ordinal) ? error.Message[(name.Length + 2)..] : error.Message;
+                    cell.Outputs.Add(new ErrorOutput(name, value, [error.ToString(), .. error.Details]));
+                }
+                Finish(p, cell, clock.Elapsed, false, step, preview);
+                return error;
             }
-            if (thrown is not null)
-            {
-                var error = RuntimeError(p, thrown, filePath);
-                cell.Outputs.Add(new ErrorOutput(error.ExceptionType ?? "Exception", Unwrap(thrown).Message, [error.ToString(), .. error.Details]));
-                Finish(p, cell, started, compileTime, runTime, false, step, preview);
-                return (null, error);
-            }
-            Finish(p, cell, started, compileTime, runTime, true, step, preview);
-            return (state, null);
+            Finish(p, cell, clock.Elapsed, true, step, preview);
+            return null;
         }
 
-        private void Finish(PlannedCell p, NotebookCell cell, DateTimeOffset started, TimeSpan compile, TimeSpan run, bool ok, int step, string preview)
+        private void Finish(PlannedCell p, NotebookCell cell, TimeSpan duration, bool ok, int step, string preview)
         {
-            // Jupyter's own timing fields (nbformat: cell metadata "execution"), so tools that read them show durations.
-            cell.Metadata["execution"] = new JsonObject
-            {
-                ["iopub.execute_input"] = started.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture),
-                ["shell.execute_reply"] = (started + compile + run).ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture),
-            };
-            _cells.Add(new CellRunResult(p.CodeCellNumber, p.CellIndex, p.IsInjected, cell.ExecutionCount ?? 0, compile, run, ok));
+            _cells.Add(new CellRunResult(p.CodeCellNumber, p.CellIndex, p.IsInjected, cell.ExecutionCount ?? 0, TimeSpan.Zero, duration, ok));
             options.Progress?.Report(new NotebookProgress(NotebookPath, ok ? NotebookProgressStage.CellCompleted : NotebookProgressStage.CellFailed,
-                step, _totalSteps, p.CodeCellNumber, p.CellIndex, p.IsInjected, preview, compile + run, _clock.Elapsed));
-        }
-
-        private static bool HasTrailingValue(Script script, string filePath)
-        {
-            var compilation = script.GetCompilation();
-            var tree = compilation.SyntaxTrees.FirstOrDefault(t => t.FilePath == filePath) ?? compilation.SyntaxTrees.LastOrDefault();
-            if (tree is null) return false;
-            if (tree.GetCompilationUnitRoot().Members.LastOrDefault() is not GlobalStatementSyntax { Statement: ExpressionStatementSyntax statement }
-                || !statement.SemicolonToken.IsMissing)
-                return false;
-            var type = compilation.GetSemanticModel(tree).GetTypeInfo(statement.Expression).Type;
-            return type is not null && type.SpecialType != SpecialType.System_Void;
+                step, _totalSteps, p.CodeCellNumber, p.CellIndex, p.IsInjected, preview, duration, _clock.Elapsed));
         }
 
         private NotebookError CompileError(PlannedCell p, List<Diagnostic> errors)
         {
-            string Describe(Diagnostic d)
-            {
-                var span = d.Location.IsInSource ? d.Location.GetLineSpan() : default;
-                var where = d.Location.IsInSource
-                    ? $"line {span.StartLinePosition.Line + 1}, column {span.StartLinePosition.Character + 1}: "
-                    : "";
-                return $"{where}error {d.Id}: {d.GetMessage(CultureInfo.InvariantCulture)}";
-            }
+            static string Describe(Diagnostic d) =>
+                $"line {d.LinePositionSpan.Start.Line + 1}, column {d.LinePositionSpan.Start.Character + 1}: error {d.Code}: {d.Message}";
             var first = errors[0];
-            int? line = null, column = null;
-            if (first.Location.IsInSource)
-            {
-                var span = first.Location.GetLineSpan();
-                line = span.StartLinePosition.Line + 1;
-                column = span.StartLinePosition.Character + 1;
-            }
-            return new NotebookError(NotebookErrorKind.Compile, NotebookPath, p.CodeCellNumber, p.CellIndex, p.IsInjected, line, column,
-                $"error {first.Id}: {first.GetMessage(CultureInfo.InvariantCulture)}", null, errors.Select(Describe).ToArray());
+            return new NotebookError(NotebookErrorKind.Compile, NotebookPath, p.CodeCellNumber, p.CellIndex, p.IsInjected,
+                first.LinePositionSpan.Start.Line + 1, first.LinePositionSpan.Start.Character + 1,
+                $"error {first.Code}: {first.Message}", null, [.. errors.Select(Describe)]);
         }
 
         private static Exception Unwrap(Exception e)
@@ -507,6 +386,7 @@ public static partial class NotebookRunner
                 var t = l.TrimStart();
                 if (t.StartsWith("at Microsoft.CodeAnalysis.Scripting.", StringComparison.Ordinal)
                     || t.StartsWith("at System.Runtime.CompilerServices.", StringComparison.Ordinal)
+                    || t.StartsWith("at Microsoft.DotNet.Interactive.", StringComparison.Ordinal)
                     || t.StartsWith("at SaeWorkbench.Notebooks.NotebookRunner", StringComparison.Ordinal))
                     continue;
                 if (t.StartsWith("--- End of stack trace", StringComparison.Ordinal)
@@ -520,13 +400,14 @@ public static partial class NotebookRunner
         }
 
 
-        private PlannedCell? BuildInjectedCell(PlannedCell parametersCell, ScriptState<object> state, out NotebookError? error)
+        private PlannedCell? BuildInjectedCell(PlannedCell parametersCell, out NotebookError? error)
         {
             error = null;
+            var state = _csharp!.ScriptState;
             var code = new StringBuilder("// Parameters injected by the SaeWorkbench notebook runner.\n");
             foreach (var (name, value) in options.Parameters)
             {
-                var variable = state.GetVariable(name);
+                var variable = state?.GetVariable(name);
                 if (variable is null)
                 {
                     error = new NotebookError(NotebookErrorKind.Parameters, NotebookPath, parametersCell.CodeCellNumber, parametersCell.CellIndex, false, null, null,
@@ -552,7 +433,9 @@ public static partial class NotebookRunner
             }
             var cell = NotebookCell.Code(code.ToString().TrimEnd('\n'));
             cell.AddTag(NotebookParameters.InjectedTag);
-            if (_executed!.UsesCellIds) cell.Id = _executed.NewCellId();
+            // A fixed id (unless the notebook already uses it), so that the executed notebook is the same on every run.
+            if (_executed!.UsesCellIds)
+                cell.Id = _executed.Cells.Any(c => c.Id == NotebookParameters.InjectedTag) ? _executed.NewCellId() : NotebookParameters.InjectedTag;
             return new PlannedCell(cell, parametersCell.CodeCellNumber, parametersCell.CellIndex, true);
         }
 
@@ -565,8 +448,9 @@ public static partial class NotebookRunner
             {
                 ["parameters"] = new JsonObject(options.Parameters.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)JsonValue.Create(kv.Value)))),
                 ["succeeded"] = error is null,
-                ["duration_seconds"] = Math.Round(_clock.Elapsed.TotalSeconds, 3),
             };
+            var pageHead = options.PageHeadHtml ?? PlotlyJs.ScriptElement;
+            KeepOnePlotlyJs(nb);
             try
             {
                 if (options.WriteHtml)
@@ -574,23 +458,39 @@ public static partial class NotebookRunner
                     NotebookHtmlExporter.Write(nb, htmlPath, new NotebookHtmlOptions
                     {
                         FallbackTitle = Path.GetFileNameWithoutExtension(NotebookPath),
-                        PageHeadHtml = options.PageHeadHtml,
+                        PageHeadHtml = pageHead,
                     });
                     writtenHtml = htmlPath;
                 }
                 if (options.WriteNotebook)
                 {
-                    if (options.EmbedPageHeadInNotebook && options.PageHeadHtml is not null) EmbedPageHead(nb, options.PageHeadHtml());
+                    if (options.EmbedPageHeadInNotebook) EmbedPageHead(nb, pageHead());
                     nb.Save(nbPath);
                     writtenNotebook = nbPath;
                 }
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotebookFormatException)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotebookFormatException or InvalidOperationException)
             {
                 error ??= new NotebookError(NotebookErrorKind.Output, NotebookPath, null, null, false, null, null,
                     "could not write the outputs: " + e.Message, null, []);
             }
             return Result(error, writtenNotebook, writtenHtml);
+        }
+
+        /// <summary>
+        /// Figures displayed through .NET Interactive's formatter each carry plotly.js (so each output renders on its
+        /// own in a notebook front end); the run keeps none of those copies and marks the figure outputs instead, so
+        /// that the page (and, with <see cref="NotebookRunOptions.EmbedPageHeadInNotebook"/>, the notebook) holds
+        /// plotly.js once.
+        /// </summary>
+        private static void KeepOnePlotlyJs(Notebook nb)
+        {
+            foreach (var output in nb.Cells.SelectMany(c => c.Outputs).OfType<DisplayDataOutput>())
+            {
+                if (output.Data.GetText(MimeBundle.TextHtml) is not { } html || !PlotlyJs.IsFigureHtml(html)) continue;
+                output.Data.WithText(MimeBundle.TextHtml, PlotlyJs.RemoveInlineCopies(html));
+                output.Metadata[NotebookHtmlExporter.MetadataKey] = new JsonObject { [NotebookHtmlExporter.NeedsPageHeadFlag] = true };
+            }
         }
 
         private static void EmbedPageHead(Notebook nb, string head)
@@ -608,5 +508,82 @@ public static partial class NotebookRunner
             var line = source.Split('\n').Select(l => l.Trim()).FirstOrDefault(l => l.Length > 0 && !l.StartsWith("#!", StringComparison.Ordinal)) ?? "";
             return line.Length <= 60 ? line : line[..57] + "...";
         }
+    }
+
+    /// <summary>
+    /// Turns the kernel's events for one cell into nbformat outputs, in order: stdout/stderr text (consecutive
+    /// writes to one stream merged, as Jupyter does), display_data (an update replaces the output it names),
+    /// and the trailing expression's execute_result. Each output gets every MIME type the kernel formatted,
+    /// plus text/plain when the kernel gave only HTML.
+    /// </summary>
+    private sealed class CellOutputBuilder(int executionCount)
+    {
+        private readonly Dictionary<string, DisplayDataOutput> _byValueId = new(StringComparer.Ordinal);
+
+        public List<NotebookOutput> Outputs { get; } = [];
+
+        public void Add(KernelEvent e)
+        {
+            switch (e)
+            {
+                case StandardOutputValueProduced o:
+                    Stream(StreamOutput.Stdout, o.FormattedValues);
+                    break;
+                case StandardErrorValueProduced o:
+                    Stream(StreamOutput.Stderr, o.FormattedValues);
+                    break;
+                case DisplayedValueUpdated u when u.ValueId is { } id && _byValueId.TryGetValue(id, out var shown):
+                    shown.Data = Bundle(u.Value, u.FormattedValues);
+                    break;
+                case ReturnValueProduced r:
+                    Outputs.Add(new ExecuteResultOutput(Bundle(r.Value, r.FormattedValues), executionCount));
+                    break;
+                case DisplayEvent d when e is DisplayedValueProduced or DisplayedValueUpdated:
+                    var output = new DisplayDataOutput(Bundle(d.Value, d.FormattedValues));
+                    if (d.ValueId is { } valueId) _byValueId[valueId] = output;
+                    Outputs.Add(output);
+                    break;
+            }
+        }
+
+        private void Stream(string name, IReadOnlyCollection<FormattedValue> values)
+        {
+            var text = string.Concat(values.Where(v => v.MimeType == PlainTextFormatter.MimeType).Select(v => v.Value));
+            if (text.Length == 0) return;
+            if (Outputs.Count > 0 && Outputs[^1] is StreamOutput last && last.Name == name) last.Text += text;
+            else Outputs.Add(new StreamOutput(name, text));
+        }
+
+        private static MimeBundle Bundle(object? value, IReadOnlyCollection<FormattedValue> formatted)
+        {
+            var bundle = new MimeBundle();
+            foreach (var f in formatted.Where(f => !f.SuppressDisplay))
+            {
+                if (MimeBundle.IsJsonMimeType(f.MimeType))
+                {
+                    try { bundle[f.MimeType] = JsonNode.Parse(f.Value); }
+                    catch (System.Text.Json.JsonException) { bundle.WithText(f.MimeType, f.Value); }
+                }
+                else bundle.WithText(f.MimeType, f.Value);
+            }
+            // text/plain too (nbformat front ends and tools fall back on it), except for markup, which has no plain form.
+            if (!bundle.ContainsKey(MimeBundle.TextPlain) && value is not null && value.GetType().GetInterface("Microsoft.AspNetCore.Html.IHtmlContent") is null)
+                bundle.WithText(MimeBundle.TextPlain, value.ToDisplayString(PlainTextFormatter.MimeType));
+            return bundle;
+        }
+    }
+
+    /// <summary>Writes the cells' stdout and stderr to <see cref="NotebookRunOptions.EchoOutput"/> as it happens.</summary>
+    private sealed class EchoObserver(TextWriter echo) : IObserver<KernelEvent>
+    {
+        public void OnNext(KernelEvent value)
+        {
+            if (value is StandardOutputValueProduced or StandardErrorValueProduced)
+                foreach (var f in ((DisplayEvent)value).FormattedValues.Where(f => f.MimeType == PlainTextFormatter.MimeType)) echo.Write(f.Value);
+        }
+
+        public void OnCompleted() { }
+
+        public void OnError(Exception error) { }
     }
 }

@@ -58,8 +58,32 @@ public static partial class PlotlyJs
     /// </summary>
     public static string ScriptElement() => $"<script data-saewb-plotly=\"{Version}\">\n{InlineSafe}\n</script>";
 
-    /// <summary>The library text, safe inside a <c>&lt;script&gt;</c> element.</summary>
+    /// <summary>
+    /// The library text, safe inside a <c>&lt;script&gt;</c> element, and wrapped in a function whose parameters
+    /// <c>define</c>, <c>module</c>, <c>exports</c> and <c>require</c> are undefined: pages that load require.js
+    /// (Jupyter's classic front end, Debian's nbconvert HTML template) would otherwise turn plotly.js into an
+    /// anonymous AMD module ("Mismatched anonymous define()") or hide <c>window.Plotly</c>. Inside the wrapper
+    /// plotly.js takes its global path and sets <c>window.Plotly</c>.
+    /// </summary>
     internal static string InlineSafe => inlineSafe.Value;
+
+    /// <summary>The opening line of the wrapper around the inlined library (see <see cref="InlineSafe"/>).</summary>
+    internal const string ModuleShieldOpen = "(function (define, module, exports, require) {";
+
+    /// <summary>The closing line of the wrapper around the inlined library.</summary>
+    internal const string ModuleShieldClose = "}).call(window);";
+
+    /// <summary>Whether <paramref name="html"/> holds a figure fragment (from <see cref="IHtmlDisplayable.ToHtmlFragment"/> or a formatter).</summary>
+    public static bool IsFigureHtml(string html) => html.Contains("data-saewb-figure=\"", StringComparison.Ordinal);
+
+    /// <summary>
+    /// <paramref name="html"/> without the copies of plotly.js that <see cref="PlotlyJsInclusion.Inline"/> puts into
+    /// figure fragments, for hosts that include <see cref="ScriptElement"/> once per page instead.
+    /// </summary>
+    public static string RemoveInlineCopies(string html) => InlineCopy().Replace(html, "");
+
+    [GeneratedRegex("<script data-saewb-plotly=\"[^\"]*\">.*?</script>\n?", RegexOptions.Singleline)]
+    private static partial Regex InlineCopy();
 
     private static readonly Lazy<string> inlineSafe = new(() =>
     {
@@ -71,7 +95,7 @@ public static partial class PlotlyJs
         if (js.Contains("<!--", StringComparison.Ordinal) && js.Contains("<script", StringComparison.OrdinalIgnoreCase))
             throw new InvalidOperationException(
                 $"plotly.js {Version} contains both \"<!--\" and \"<script\", so it cannot be inlined in a <script> element safely.");
-        return js;
+        return ModuleShieldOpen + "\n" + js + "\n" + ModuleShieldClose;
     });
 
     private static string Load()

@@ -85,6 +85,26 @@ public sealed class BrowserRenderTests(ChromiumFixture chromium, ITestOutputHelp
     }
 
     [Fact]
+    public async Task Inlined_plotly_js_renders_on_a_page_with_an_AMD_loader_and_leaves_define_and_module_alone()
+    {
+        // Jupyter's classic front end and Debian's nbconvert HTML template load require.js, so `define` (with .amd) is a
+        // global; CommonJS-style `module` globals exist on some pages too. The inlined library must not see them: were it
+        // to register as a module, window.Plotly could be missing, and require.js reports "Mismatched anonymous define()".
+        var a = DotNetInteractiveConvention.Format(SampleFigures.BarsSample().Figure, "text/html");
+        var path = Path.Combine(ChromiumFixture.ArtifactsDir, "amd-loader-page.html");
+        await File.WriteAllTextAsync(path,
+            "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><script>window.__defines = 0; " +
+            "window.define = function () { window.__defines++; }; window.define.amd = { jQuery: true }; " +
+            "window.module = { exports: {} }; window.exports = window.module.exports;</script></head><body>\n" + a + "\n</body></html>");
+        await using var page = await chromium.Browser.OpenAsync(path);
+        var charts = await page.InspectChartsAsync();
+        AssertNoErrors(page);
+        Assert.Equal("rendered", Assert.Single(charts).State);
+        Assert.Equal(0, (await page.EvaluateAsync("window.__defines")).GetInt32());
+        Assert.Equal(0, (await page.EvaluateAsync("Object.keys(window.module.exports).length")).GetInt32());
+    }
+
+    [Fact]
     public async Task A_fragment_on_a_page_without_plotly_js_reports_an_error_that_the_helper_sees()
     {
         // The negative case: the browser check must be able to fail.
