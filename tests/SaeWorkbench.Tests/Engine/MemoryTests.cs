@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using Xunit.Abstractions;
 using SaeWorkbench.Saes;
 using SaeWorkbench.Training;
@@ -28,26 +29,34 @@ public class MemoryTests(ITestOutputHelper output)
     private const long LeakOverRunBytes = LeakPerStepBytes * MeasuredSteps;
     private const long AllowedGrowthBytes = 20L << 20;
 
-    /// <summary>Resident set size of this process, from /proc/self/status (VmRSS, in kB).</summary>
-    internal static long ResidentBytes()
+    /// <summary>glibc's mallinfo2 (glibc 2.33+): ten size_t counters of the malloc heap.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    private struct MallInfo2
     {
-        foreach (var line in File.ReadLines("/proc/self/status"))
-        {
-            if (!line.StartsWith("VmRSS:", StringComparison.Ordinal)) continue;
-            // "VmRSS:	  123456 kB"
-            var kb = long.Parse(line.Substring(6).Trim().Split(' ')[0], CultureInfo.InvariantCulture);
-            return kb * 1024;
-        }
-        throw new InvalidOperationException("no VmRSS line in /proc/self/status");
+        public nuint arena, ordblks, smblks, hblks, hblkhd, usmblks, fsmblks, uordblks, fordblks, keepcost;
     }
 
-    /// <summary>RSS after a full managed collection, so that garbage managed objects do not count as growth.</summary>
+    [DllImport("libc", EntryPoint = "mallinfo2")]
+    private static extern MallInfo2 MallInfo();
+
+    /// <summary>
+    /// Bytes that malloc has handed out and not had back (heap blocks in use + mmapped blocks). Not the resident set
+    /// size: the workbench has glibc keep freed large blocks for reuse (TorchSharpRuntime.KeepLargeBlocksMapped), so RSS
+    /// stays high after a free and a new allocation can reuse it without growing RSS; bytes in use count every leak.
+    /// </summary>
+    internal static long InUseBytes()
+    {
+        var m = MallInfo();
+        return (long)(m.uordblks + m.hblkhd);
+    }
+
+    /// <summary>Bytes in use after a full managed collection, so that tensors awaiting finalization do not count.</summary>
     private static long SettledResidentBytes()
     {
         GC.Collect();
         GC.WaitForPendingFinalizers();
         GC.Collect();
-        return ResidentBytes();
+        return InUseBytes();
     }
 
     private static string MiB(long bytes) => (bytes / 1048576.0).ToString("F1", CultureInfo.InvariantCulture) + " MiB";
