@@ -305,7 +305,7 @@ public static partial class NotebookRunner
                 }
             }
             cell.Outputs.AddRange(outputs.Outputs);
-            if (error is null && ct.IsCancellationRequested && result.Events.OfType<CommandSucceeded>().Any() is false)
+            if (error is null && ct.IsCancellationRequested && !result.Events.OfType<CommandSucceeded>().Any())
                 error = Cancelled();
             if (error is not null)
             {
