@@ -22,7 +22,7 @@ public static class NotebookCommand
           notebooks run <notebook.ipynb>... [-o|--out <folder>] [-p|--parameter name=value]... [--no-html] [--no-notebook] [--echo] [--quiet]
           notebooks html <notebook.ipynb> [-o|--out <file.html>]
 
-        run   executes the notebooks' C# cells in order and writes, per notebook, the executed notebook and
+        run   executes the notebooks on .NET Interactive's C# kernel and writes, per notebook, the executed notebook and
               an HTML page (into --out, or next to the notebook as <name>.executed.ipynb and <name>.html).
               -p name=value sets a variable of the cell tagged "parameters" (e.g. -p scale=smoke).
               --echo shows the cells' console output as they run (it is in the notebook either way).

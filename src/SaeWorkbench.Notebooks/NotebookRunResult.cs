@@ -56,7 +56,7 @@ public enum NotebookErrorKind
     Load,
     /// <summary>A parameter is unknown, has a value its variable's type cannot take, or the notebook has no parameters cell.</summary>
     Parameters,
-    /// <summary>A cell uses something this runner does not support (another language, a .NET Interactive magic command, <c>#r "nuget:..."</c>).</summary>
+    /// <summary>A cell is in a language the runner does not run (it holds only .NET Interactive's C# kernel).</summary>
     Unsupported,
     /// <summary>A cell does not compile.</summary>
     Compile,

@@ -4,7 +4,6 @@ using System.Reflection;
 using System.Text;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using Microsoft.CodeAnalysis.Scripting;
 using Microsoft.DotNet.Interactive;
 using Microsoft.DotNet.Interactive.Commands;
 using Microsoft.DotNet.Interactive.CSharp;
@@ -306,7 +305,7 @@ public static partial class NotebookRunner
                 }
             }
             cell.Outputs.AddRange(outputs.Outputs);
-            if (error is null && ct.IsCancellationRequested && result.Events.OfType<CommandSucceeded>().Any() is false)
+            if (error is null && ct.IsCancellationRequested && !result.Events.OfType<CommandSucceeded>().Any())
                 error = Cancelled();
             if (error is not null)
             {

@@ -109,7 +109,7 @@ public class NotebookRunnerTests
         var html = File.ReadAllText(result.HtmlPath!);
         Assert.StartsWith("<!DOCTYPE html>", html);
         Assert.Contains("<h1 id=\"demo\">Demo</h1>", html);
-        Assert.Contains("<span class=\"math inline\">$x^2$</span>", html);
+        Assert.Contains("<span class=\"math\">\\(x^2\\)</span>", html);
         Assert.Contains("<b>total</b>", html);
         Assert.Contains("<i>run-a</i>", html);
         Assert.Contains("display(HTML(&quot;&lt;b&gt;total&lt;/b&gt;&quot;));", html);

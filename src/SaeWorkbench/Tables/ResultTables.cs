@@ -61,6 +61,9 @@ public static class ResultTables
     /// <summary>One row per task result.</summary>
     public static DataFrame ToDataFrame(this IEnumerable<ProbeTaskResult> rows) => Table.FromRecords(rows);
 
+    /// <summary>One row: the task's winning latent and its probe.</summary>
+    public static DataFrame ToDataFrame(this ProbeTaskResult r) => Table.FromRecord(r);
+
     /// <summary>One row per parameter of the fit: name, value, standard error, confidence bounds.</summary>
     public static DataFrame ToDataFrame(this ScalingLawFit r) => Table.FromRecords(r.Parameters);
 
@@ -139,6 +142,9 @@ public static class ResultTables
 
     /// <summary>One row per latent result.</summary>
     public static DataFrame ToDataFrame(this IEnumerable<N2gLatentResult> rows) => Table.FromRecords(rows);
+
+    /// <summary>One row: one explained latent's precision, recall and pattern statistics.</summary>
+    public static DataFrame ToDataFrame(this N2gLatentResult r) => Table.FromRecord(r);
 
     /// <summary>One row per run: the run and family, then the ablation-sparsity summary (<c>Result.*</c>).</summary>
     public static DataFrame ToDataFrame(this AblationResult r) => Table.FromRecords(r.Runs);

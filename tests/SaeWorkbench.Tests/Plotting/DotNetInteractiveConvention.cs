@@ -10,8 +10,9 @@ namespace SaeWorkbench.Tests.Plotting;
 /// (dotnet/interactive, since June 2022): attributes named TypeFormatterSourceAttribute on the type; their
 /// FormatterSourceType and PreferredMimeTypes properties; Activator.CreateInstance of the source; its
 /// CreateTypeFormatters(); and for each formatter its MimeType and Type properties and a compiled call to
-/// Format(object, TextWriter) returning bool. .NET Interactive is not in the package source here, so this is the
-/// closest check of the contract that can run.
+/// Format(object, TextWriter) returning bool. This project does not reference .NET Interactive, so this restatement
+/// checks the contract here; the real kernel's lookup is checked by the notebook runner's tests
+/// (tests/SaeWorkbench.Notebooks.Tests, KernelFeatureTests) and through the stock kernel by the nbconvert test.
 /// </summary>
 public static class DotNetInteractiveConvention
 {
