@@ -51,36 +51,52 @@ public static unsafe class TopKOfSum
     private static void SelectRows<T>(long begin, long end, T* x_BN, T* bias_N, long n, long k, T* values_BK, long* indices_BK, KernelIsa isa)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var row = new RowTopK<T>(k, n, isa);
-        for (var r = begin; r < end; r++) row.Select(x_BN + r * n, bias_N, n, values_BK + r * k, indices_BK + r * k);
+        var row = new RowTopK<T>(k, n);
+        for (var r = begin; r < end; r++)
+        {
+            var x = x_BN + r * n;
+            var values = values_BK + r * k;
+            var indices = indices_BK + r * k;
+            switch (isa)
+            {
+                case KernelIsa.Vector512: row.Select<Scan512<T>>(x, bias_N, n, values, indices); break;
+                case KernelIsa.Vector256: row.Select<Scan256<T>>(x, bias_N, n, values, indices); break;
+                default: row.Select<ScanScalar<T>>(x, bias_N, n, values, indices); break;
+            }
+        }
     }
 
     /// <summary>The per-thread state of the row scan: the candidate buffer and the threshold.</summary>
-    private sealed class RowTopK<T>(long k, long n, KernelIsa isa) where T : unmanaged, IFloatingPointIeee754<T>
+    private sealed class RowTopK<T>(long k, long rowLength) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        // max(4k, 64) as the bridge has it; never more than n (a row of n values cannot fill more).
-        private readonly Entry<T>[] _buf = new Entry<T>[checked((int)Math.Min(Math.Max(4 * k, 64), n))];
+        // max(4k, 64) as the bridge has it; never more than the row length (a row cannot fill more).
+        private readonly Entry<T>[] _buf = new Entry<T>[checked((int)Math.Min(Math.Max(4 * k, 64), rowLength))];
         private readonly int _k = checked((int)k);
         private int _count;
         private T _threshold;
         private bool _haveThreshold;
 
+        /// <summary>The k best of row + bias, best first, into valuesOut and indicesOut; TScan tests the blocks.</summary>
         [MethodImpl(KernelJit.Optimized)]
-        public void Select(T* row, T* bias, long n, T* valuesOut, long* indicesOut)
+        public void Select<TScan>(T* row, T* bias, long n, T* valuesOut, long* indicesOut) where TScan : struct, IBlockScan<T>
         {
             _count = 0;
             _haveThreshold = false;
             long j = 0;
             for (; j < n && (!_haveThreshold || j % Block != 0); j++) Consider(Sum(row, bias, j), j);   // until a threshold exists
             var blocksEnd = j + (n - j) / Block * Block;
-            while ((j = FindAbove(row, bias, j, blocksEnd, _threshold, isa, out var mask)) < blocksEnd)
+            var scan = default(TScan);
+            scan.SetThreshold(_threshold);
+            for (; j < blocksEnd; j += Block)
             {
+                var mask = ~scan.AtMost(row + j, bias == null ? null : bias + j);
+                if (mask == 0) continue;
                 for (; mask != 0; mask &= mask - 1)
                 {
                     var q = j + BitOperations.TrailingZeroCount(mask);
                     Consider(Sum(row, bias, q), q);   // re-tested: an earlier candidate of the block may have raised the threshold
                 }
-                j += Block;
+                scan.SetThreshold(_threshold);
             }
             for (; j < n; j++) Consider(Sum(row, bias, j), j);
             if (_count > _k) Cut();
@@ -116,73 +132,80 @@ public static unsafe class TopKOfSum
         }
     }
 
-    /// <summary>
-    /// The start of the first block of 32 in [j, end) (end - j a multiple of 32) holding a sum v with !(v &lt;= t) (a
-    /// candidate: above the threshold, or NaN), with the block's mask in <paramref name="mask"/> (bit q: column start + q);
-    /// end and 0 when there is none.
-    /// </summary>
-    [MethodImpl(KernelJit.Optimized)]
-    private static long FindAbove<T>(T* row, T* bias, long j, long end, T t, KernelIsa isa, out uint mask)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        if (isa == KernelIsa.Vector512)
-        {
-            var tv = Vector512.Create(t);
-            for (; j < end; j += Block)
-                if ((mask = AboveMask512(row + j, bias == null ? null : bias + j, tv)) != 0) return j;
-        }
-        else if (isa == KernelIsa.Vector256)
-        {
-            var tv = Vector256.Create(t);
-            for (; j < end; j += Block)
-                if ((mask = AboveMask256(row + j, bias == null ? null : bias + j, tv)) != 0) return j;
-        }
-        else
-        {
-            for (; j < end; j += Block)
-            {
-                uint m = 0;
-                for (var q = 0; q < Block; q++)
-                    if (!((bias == null ? row[j + q] : row[j + q] + bias[j + q]) <= t)) m |= 1u << q;
-                if ((mask = m) != 0) return j;
-            }
-        }
-        mask = 0;
-        return end;
-    }
-
     private const int Block = 32;
 
-    /// <summary>Bit q set when !(row[q] + bias[q] &lt;= t), q &lt; 32.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static uint AboveMask512<T>(T* row, T* bias, Vector512<T> t) where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>
+    /// The test of one block of 32 sums against the threshold t: bit q of <see cref="AtMost"/> is set when
+    /// row[q] + bias[q] &lt;= t (never for NaN), so its complement marks the candidates. One struct per vector width, so
+    /// that the scan loop is compiled once per width with the test inlined and t kept in a register.
+    /// </summary>
+    private interface IBlockScan<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
-        const int w = 64;   // bytes per vector
-        var lanes = w / sizeof(T);
-        uint mask = 0;
-        for (var q = 0; q < Block; q += lanes)
-        {
-            var v = Vector512.Load(row + q);
-            if (bias != null) v += Vector512.Load(bias + q);
-            mask |= (~(uint)Vector512.LessThanOrEqual(v, t).ExtractMostSignificantBits() & ((1u << lanes) - 1)) << q;
-        }
-        return mask;
+        void SetThreshold(T t);
+        uint AtMost(T* row, T* bias);
     }
 
-    /// <summary>Bit q set when !(row[q] + bias[q] &lt;= t), q &lt; 32.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static uint AboveMask256<T>(T* row, T* bias, Vector256<T> t) where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>Two float (four double) Vector512 compares per block.</summary>
+    private struct Scan512<T> : IBlockScan<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
-        const int w = 32;   // bytes per vector
-        var lanes = w / sizeof(T);
-        uint mask = 0;
-        for (var q = 0; q < Block; q += lanes)
+        private Vector512<T> _t;
+
+        public void SetThreshold(T t) => _t = Vector512.Create(t);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public readonly uint AtMost(T* row, T* bias)
         {
-            var v = Vector256.Load(row + q);
-            if (bias != null) v += Vector256.Load(bias + q);
-            mask |= (~Vector256.LessThanOrEqual(v, t).ExtractMostSignificantBits() & ((1u << lanes) - 1)) << q;
+            if (Vector512<T>.Count == 16)
+            {
+                var (a, b) = (Vector512.Load(row), Vector512.Load(row + 16));
+                if (bias != null) (a, b) = (a + Vector512.Load(bias), b + Vector512.Load(bias + 16));
+                return Le(a) | Le(b) << 16;
+            }
+            var (c0, c1, c2, c3) = (Vector512.Load(row), Vector512.Load(row + 8), Vector512.Load(row + 16), Vector512.Load(row + 24));
+            if (bias != null)
+                (c0, c1, c2, c3) = (c0 + Vector512.Load(bias), c1 + Vector512.Load(bias + 8), c2 + Vector512.Load(bias + 16), c3 + Vector512.Load(bias + 24));
+            return Le(c0) | Le(c1) << 8 | Le(c2) << 16 | Le(c3) << 24;
         }
-        return mask;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private readonly uint Le(Vector512<T> v) => (uint)Vector512.LessThanOrEqual(v, _t).ExtractMostSignificantBits();
+    }
+
+    /// <summary>Four float (eight double) Vector256 compares per block.</summary>
+    private struct Scan256<T> : IBlockScan<T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        private Vector256<T> _t;
+
+        public void SetThreshold(T t) => _t = Vector256.Create(t);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public readonly uint AtMost(T* row, T* bias)
+        {
+            uint bits = 0;
+            for (var q = 0; q < Block; q += Vector256<T>.Count)
+            {
+                var v = Vector256.Load(row + q);
+                if (bias != null) v += Vector256.Load(bias + q);
+                bits |= Vector256.LessThanOrEqual(v, _t).ExtractMostSignificantBits() << q;
+            }
+            return bits;
+        }
+    }
+
+    /// <summary>32 scalar compares per block.</summary>
+    private struct ScanScalar<T> : IBlockScan<T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        private T _t;
+
+        public void SetThreshold(T t) => _t = t;
+
+        public readonly uint AtMost(T* row, T* bias)
+        {
+            uint bits = 0;
+            for (var q = 0; q < Block; q++)
+                if ((bias == null ? row[q] : row[q] + bias[q]) <= _t) bits |= 1u << q;
+            return bits;
+        }
     }
 }
 
@@ -197,7 +220,7 @@ internal static class EntryOrder
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool Greater<T>(T a, T b) where T : unmanaged, IFloatingPointIeee754<T> =>
-        (T.IsNaN(a) && !T.IsNaN(b)) || a > b;
+        a > b || (T.IsNaN(a) && !T.IsNaN(b));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool Better<T>(in Entry<T> a, in Entry<T> c) where T : unmanaged, IFloatingPointIeee754<T> =>
