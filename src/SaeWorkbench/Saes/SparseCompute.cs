@@ -75,8 +75,7 @@ public static class SparseCompute
             var latents = codes == 1 ? saved[2] : cat(Enumerable.Range(0, codes).Select(c => saved[2 + 2 * c]).ToList(), 0);
             var tokens = codes == 1 ? saved[3] : cat(Enumerable.Range(0, codes).Select(c => saved[3 + 2 * c]).ToList(), 0);
             var g = (codes == 1 ? grads[0] : cat(grads, 0)).to(w.dtype);
-            var gN = zeros(new[] { n }, g.dtype, g.device).index_add_(0, latents, g, 1);       // db_enc
-            var dW = ScatterRows(latents, tokens, g, xc, n);                                // dW_enc
+            var (dW, gN) = SparseKernels.EncoderGradient(latents, tokens, g.contiguous(), xc, n);   // dW_enc, db_enc = g_N
             var dPre = hasBPre ? gN.unsqueeze(0).mm(w).squeeze(0).neg() : null;            // db_pre = -(g_N @ W_enc)
             return [dW.DetachFromDisposeScope(), gN.DetachFromDisposeScope(), dPre?.DetachFromDisposeScope()!, null!];
         }
@@ -111,11 +110,4 @@ public static class SparseCompute
             return [dValues.to(values.dtype).DetachFromDisposeScope(), dW.DetachFromDisposeScope(), null!];
         }
     }
-
-    /// <summary>
-    /// G[n] = sum over entries m with latent n of weights[m] X[token m]: [N, D] (sparse x dense, <see cref="SparseKernels.SpmmCoo"/>:
-    /// grouped by latent, summed in entry order, so deterministic). Latents without entries get zero rows. Cost O(M D).
-    /// </summary>
-    public static Tensor ScatterRows(Tensor latents_M, Tensor tokens_M, Tensor weights_M, Tensor X_BD, long numLatents) =>
-        SparseKernels.SpmmCoo(latents_M, tokens_M, weights_M, X_BD, numLatents);
 }

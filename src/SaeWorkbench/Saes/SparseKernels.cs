@@ -1,3 +1,4 @@
+using SaeWorkbench.Saes.FastTopK;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -5,8 +6,10 @@ namespace SaeWorkbench.Saes;
 
 /// <summary>
 /// The kernels of sparse TopK compute (Gao et al. 2024, §2.3 and appendix: only the k active latents per token are
-/// touched after the one dense encoder GEMM) on TorchSharp tensors, as composite TorchSharp ops (gathers and
-/// index_add_), on any device. No autograd: <see cref="SparseCompute"/> wraps them in autograd functions.
+/// touched after the one dense encoder GEMM) on TorchSharp tensors. For contiguous CPU float32/float64 tensors each runs
+/// the workbench's managed SIMD kernel (<see cref="TensorKernels"/>, FastTopK/); elsewhere (CUDA, other dtypes, views) the
+/// composite TorchSharp ops that compute the same thing. No autograd: <see cref="SparseCompute"/> wraps them in autograd
+/// functions.
 /// Shapes: B tokens, N latents, D = d_in, M entries.
 /// </summary>
 public static class SparseKernels
@@ -22,6 +25,7 @@ public static class SparseKernels
         if (k < 1 || k > n) throw new ArgumentOutOfRangeException(nameof(k), k, $"k must be in [1, {n}]");
         if (bias_N is not null && (bias_N.dim() != 1 || bias_N.size(0) != n))
             throw new ArgumentException($"bias must be [{n}], got {ShapeOf(bias_N)}", nameof(bias_N));
+        if (TensorKernels.Supports(x_BN, bias_N)) return TensorKernels.TopKOfSum(x_BN, bias_N, k);
         using var scope = NewDisposeScope();
         var sum = bias_N is null ? x_BN : x_BN + bias_N;
         var (v, i) = sum.topk(checked((int)k));
@@ -35,6 +39,7 @@ public static class SparseKernels
     /// </summary>
     public static Tensor SpmmCoo(Tensor row_M, Tensor col_M, Tensor value_M, Tensor dense_KD, long numRows)
     {
+        if (TensorKernels.Supports(dense_KD, value_M, row_M, col_M)) return TensorKernels.Spmm(row_M, col_M, value_M, dense_KD, numRows);
         using var scope = NewDisposeScope();
         var rows = dense_KD.index_select(0, col_M) * value_M.unsqueeze(1);
         return zeros(new[] { numRows, dense_KD.size(1) }, dense_KD.dtype, dense_KD.device).index_add_(0, row_M, rows, 1).MoveToOuterDisposeScope();
@@ -43,6 +48,7 @@ public static class SparseKernels
     /// <summary>Sampled dense x dense^T (SDDMM): out [M] with out[m] = a[row[m]] . b[col[m]]; a [R, D], b [C, D].</summary>
     public static Tensor SddmmCoo(Tensor row_M, Tensor col_M, Tensor a_RD, Tensor b_CD)
     {
+        if (TensorKernels.Supports(a_RD, b_CD, row_M, col_M)) return TensorKernels.Sddmm(row_M, col_M, a_RD, b_CD);
         using var scope = NewDisposeScope();
         return (a_RD.index_select(0, row_M) * b_CD.index_select(0, col_M)).sum(1).MoveToOuterDisposeScope();
     }
@@ -54,11 +60,25 @@ public static class SparseKernels
     /// </summary>
     public static (Tensor dz_M, Tensor dw_ND) DecodeBackwardCoo(Tensor token_M, Tensor latent_M, Tensor z_M, Tensor g_BD, Tensor w_ND)
     {
+        if (TensorKernels.Supports(w_ND, g_BD, z_M, token_M, latent_M)) return TensorKernels.DecodeBackward(token_M, latent_M, z_M, g_BD, w_ND);
         using var scope = NewDisposeScope();
         var gRows = g_BD.index_select(0, token_M);
         var dz = (gRows * w_ND.index_select(0, latent_M)).sum(1);
         var dw = zeros_like(w_ND).index_add_(0, latent_M, gRows * z_M.unsqueeze(1), 1);
         return (dz.MoveToOuterDisposeScope(), dw.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>
+    /// The encoder gradient from a code's entries: dW_enc [N, D] with dW[n] = sum over entries m of latent n of
+    /// g[m] xc[token m], and db_enc [N] = the entries' gradients summed per latent. Latents without entries get zeros.
+    /// </summary>
+    public static (Tensor dW_ND, Tensor db_N) EncoderGradient(Tensor latent_M, Tensor token_M, Tensor g_M, Tensor xc_BD, long numLatents)
+    {
+        if (TensorKernels.Supports(xc_BD, g_M, latent_M, token_M)) return TensorKernels.EncoderGradient(latent_M, token_M, g_M, xc_BD, numLatents);
+        using var scope = NewDisposeScope();
+        var db = zeros(new[] { numLatents }, g_M.dtype, g_M.device).index_add_(0, latent_M, g_M, 1);
+        var dW = SpmmCoo(latent_M, token_M, g_M, xc_BD, numLatents);
+        return (dW.MoveToOuterDisposeScope(), db.MoveToOuterDisposeScope());
     }
 
     private static string ShapeOf(Tensor t) => "[" + string.Join(", ", t.shape) + "]";

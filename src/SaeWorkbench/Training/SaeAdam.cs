@@ -1,4 +1,5 @@
 using SaeWorkbench.Saes;
+using SaeWorkbench.Saes.FastTopK;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -29,7 +30,9 @@ public sealed record AdamOptions
 /// Adam (Kingma and Ba 2015) as SAEs are trained with it (Gao et al. 2024, §2.1 and appendix A), with the decoder's
 /// unit-norm constraint applied inside the update: for a parameter marked by <see cref="SetUnitNormRows"/> ([N, D],
 /// W_dec), each step removes the gradient's component parallel to each row, updates, and rescales each row to unit
-/// norm (<see cref="DecoderConstraint"/>). The update follows PyTorch's single-tensor Adam with TorchSharp ops.
+/// norm. On CPU (contiguous float32/float64) each parameter's step is one pass of a managed kernel (FastTopK/FusedAdam,
+/// and FastTopK/UnitNormAdam for the constrained rows); elsewhere PyTorch's single-tensor Adam with TorchSharp ops and
+/// <see cref="DecoderConstraint"/> around it: the same formula.
 /// <para>Why not TorchSharp's <c>optim.Adam</c>: it cannot fuse the constraint into its pass, and its state does not
 /// come as named tensors, which the workbench's atomic checkpoints store (<see cref="state_dict"/>).</para>
 /// </summary>
@@ -112,6 +115,13 @@ public sealed class SaeAdam : IDisposable
             }
             s.Step++;
             var rows = _unitNormRows.Contains(p);
+            if (TensorKernels.Supports(p, grad, s.ExpAvg, s.ExpAvgSq))
+            {
+                // One pass per element (per row with the constraint): the same formula as below, in the fixed rounding order
+                // of the managed kernel.
+                TensorKernels.AdamStep(p, grad, s.ExpAvg, s.ExpAvgSq, new AdamStepSettings(s.Step, LearningRate, o.beta1, o.beta2, o.eps), rows);
+                continue;
+            }
             var g = rows ? DecoderConstraint.RemoveParallelComponent(grad.clone(), p) : grad;
             // PyTorch's single-tensor Adam: m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2;
             // p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps).

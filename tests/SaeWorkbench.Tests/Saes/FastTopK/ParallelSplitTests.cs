@@ -1,4 +1,4 @@
-using SaeWorkbench.Training.FastTopK;
+using SaeWorkbench.Saes.FastTopK;
 using static SaeWorkbench.Tests.FastTopK.KernelTestSupport;
 
 namespace SaeWorkbench.Tests.FastTopK;

@@ -1,7 +1,7 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 
-namespace SaeWorkbench.Training.FastTopK;
+namespace SaeWorkbench.Saes.FastTopK;
 
 /// <summary>
 /// The unit-norm decoder constraint of the TopK paper (Gao et al. 2024, appendix A: decoder rows kept at unit norm, the

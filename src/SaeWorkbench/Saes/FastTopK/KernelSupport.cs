@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics.X86;
 
-namespace SaeWorkbench.Training.FastTopK;
+namespace SaeWorkbench.Saes.FastTopK;
 
 /// <summary>
 /// The JIT setting of the kernels' loops: compiled fully optimised on their first call rather than through the tiers

@@ -1,7 +1,7 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 
-namespace SaeWorkbench.Training.FastTopK;
+namespace SaeWorkbench.Saes.FastTopK;
 
 /// <summary>
 /// Adam on a matrix whose rows are kept at unit L2 norm, the TopK SAE's decoder (Gao et al. 2024, appendix A: unit-norm

@@ -1,6 +1,6 @@
 using System.Numerics;
 using System.Runtime.InteropServices;
-using SaeWorkbench.Training.FastTopK;
+using SaeWorkbench.Saes.FastTopK;
 
 namespace SaeWorkbench.Tests.FastTopK;
 

@@ -1,6 +1,6 @@
 using System.Runtime.Intrinsics;
 
-namespace SaeWorkbench.Training.FastTopK;
+namespace SaeWorkbench.Saes.FastTopK;
 
 /// <summary>
 /// The vector width a kernel of this folder runs at. Every width does the same arithmetic per lane in the same order

@@ -2,7 +2,7 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
-namespace SaeWorkbench.Training.FastTopK;
+namespace SaeWorkbench.Saes.FastTopK;
 
 /// <summary>
 /// The TopK activation's selection (Gao et al. 2024, §2.3: z = ReLU(TopK(W_enc (x - b_pre) + b_enc))) on the output of the

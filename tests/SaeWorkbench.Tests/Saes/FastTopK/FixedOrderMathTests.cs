@@ -1,6 +1,6 @@
 using System.Numerics;
 using System.Runtime.Intrinsics;
-using SaeWorkbench.Training.FastTopK;
+using SaeWorkbench.Saes.FastTopK;
 using static SaeWorkbench.Tests.FastTopK.KernelTestSupport;
 
 namespace SaeWorkbench.Tests.FastTopK;

@@ -2,7 +2,7 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
-namespace SaeWorkbench.Training.FastTopK;
+namespace SaeWorkbench.Saes.FastTopK;
 
 /// <summary>
 /// One Adam (or AdamW) step over a parameter in one parallel pass, each element read and written once (the optimiser of

@@ -1,6 +1,6 @@
 using System.Buffers;
 
-namespace SaeWorkbench.Training.FastTopK;
+namespace SaeWorkbench.Saes.FastTopK;
 
 /// <summary>
 /// Entries of a coordinate-form (COO) sparse matrix grouped by one of their indices, in their given order: a stable

@@ -1,6 +1,6 @@
 using System.Numerics;
 
-namespace SaeWorkbench.Training.FastTopK;
+namespace SaeWorkbench.Saes.FastTopK;
 
 /// <summary>
 /// One Adam step's hyperparameters (Kingma and Ba 2015; AdamW: Loshchilov and Hutter 2019; the TopK paper trains with

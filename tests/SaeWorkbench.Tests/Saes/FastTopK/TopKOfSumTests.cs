@@ -1,5 +1,5 @@
 using System.Numerics;
-using SaeWorkbench.Training.FastTopK;
+using SaeWorkbench.Saes.FastTopK;
 using static SaeWorkbench.Tests.FastTopK.KernelTestSupport;
 
 namespace SaeWorkbench.Tests.FastTopK;
