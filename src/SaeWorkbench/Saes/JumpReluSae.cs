@@ -152,7 +152,7 @@ public sealed class JumpReluSae : SparseAutoencoder
             using var scope = NewDisposeScope();
             var dz = g * z.gt(theta).to(g.dtype);
             var dtheta = ReduceToTheta(g * Rectangle(z, theta, eps) * (-theta / eps), theta);
-            return [dz.DetachFromDisposeScope(), dtheta.DetachFromDisposeScope(), null!];
+            return [dz.MoveToOuterDisposeScope(), dtheta.MoveToOuterDisposeScope(), null!];
         }
     }
 
@@ -175,7 +175,7 @@ public sealed class JumpReluSae : SparseAutoencoder
             var (z, theta, eps) = (saved[0], saved[1], (double)ctx.get_data("eps"));
             using var scope = NewDisposeScope();
             var dtheta = ReduceToTheta(g * Rectangle(z, theta, eps) * (-1.0 / eps), theta);
-            return [null!, dtheta.DetachFromDisposeScope(), null!];
+            return [null!, dtheta.MoveToOuterDisposeScope(), null!];
         }
     }
 }
