@@ -71,7 +71,7 @@ internal sealed class Report(
 
     public void PrintTable(TextWriter w)
     {
-        w.WriteLine($"=== Results: C# bridge vs Python torch {python.Torch} on libtorch {csharp.Torch}, {threads} threads each, " +
+        w.WriteLine($"=== Results: C# (TorchSharp, libtorch {csharp.Torch}) vs Python torch {python.Torch}, {threads} threads each, " +
                     $"repetitions interleaved{(quick ? ", --quick sizes" : "")} ===");
         var header = $"{"workload",-44} {"unit",-8} {"reps",4} {"C# median",11} {"Py median",11} {"C# min",11} {"Py min",11} {"C#/Py med",9} {"C#/Py min",9} {"paired",7} {"cpu",6} {"target",7}  verdict";
         w.WriteLine(header);
