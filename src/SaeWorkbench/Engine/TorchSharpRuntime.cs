@@ -85,6 +85,21 @@ public static class TorchSharpRuntime
     }
 
     /// <summary>
+    /// Refuses a CUDA device when the loaded libtorch has no CUDA (this project builds TorchSharp's CPU libtorch unless
+    /// built with <c>-p:TorchBackend=cuda</c>), naming <paramref name="what"/> and the fix.
+    /// </summary>
+    public static void CheckDevice(Device device, string what)
+    {
+        if (device.type != DeviceType.CUDA) return;
+        EnsureLoaded();
+        if (!torch.cuda.is_available())
+            throw new ArgumentException($"{what} is {device}, but the loaded libtorch has no CUDA device (this build uses TorchSharp's " +
+                                        "CPU libtorch): use cpu, or build with `dotnet build -p:TorchBackend=cuda` on a machine with a GPU (README, GPU).", what);
+        if (device.index >= torch.cuda.device_count())
+            throw new ArgumentException($"{what} is {device}, but only {torch.cuda.device_count()} CUDA device(s) are present.", what);
+    }
+
+    /// <summary>
     /// Throws <see cref="TorchSharpLoadException"/> when <paramref name="shim"/> (TorchSharp's native shim) needs a
     /// libstdc++ version that this system's libstdc++ lacks, naming the file, the cause and the fix.
     /// </summary>

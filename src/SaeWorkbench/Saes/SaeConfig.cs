@@ -127,5 +127,6 @@ public abstract record SaeConfig
         ConfigCheck.NonNegative(FiringThreshold, owner, nameof(FiringThreshold));
         ArgumentNullException.ThrowIfNull(Init, nameof(Init));
         Init.Validate(owner);
+        TorchSharpRuntime.CheckDevice(Device, $"{owner}.{nameof(Device)}");
     }
 }

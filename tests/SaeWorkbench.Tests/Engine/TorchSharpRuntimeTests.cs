@@ -95,3 +95,16 @@ public class TorchSharpRuntimeTests
         return shim;
     }
 }
+
+/// <summary>A CUDA device asked of the CPU libtorch is refused with a message naming the field and the fix.</summary>
+public class CudaDeviceTests
+{
+    [Fact]
+    public void A_cuda_sae_on_the_cpu_build_names_the_field_and_the_fix()
+    {
+        if (cuda.is_available()) return;   // a CUDA build: the device is legitimate there
+        var e = Assert.Throws<ArgumentException>(() => new SaeWorkbench.Saes.TopKSaeConfig { DIn = 4, NumLatents = 8, K = 2, Device = new Device(DeviceType.CUDA, 0) }.Validate());
+        Assert.Contains("TopKSaeConfig.Device", e.Message);
+        Assert.Contains("TorchBackend=cuda", e.Message);
+    }
+}
