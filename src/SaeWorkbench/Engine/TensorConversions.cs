@@ -59,7 +59,8 @@ public static class TensorConversions
         if (t.dtype != want) throw new ArgumentException($"the tensor is {t.dtype.PyTorchName()}, not {want.PyTorchName()}: convert it with .to(...) first");
     }
 
-    private static ScalarType DTypeOf<T>() where T : unmanaged =>
+    /// <summary>The tensor dtype of a .NET element type (float -> float32, long -> int64, byte -> uint8, ...).</summary>
+    internal static ScalarType DTypeOf<T>() where T : unmanaged =>
         typeof(T) == typeof(float) ? ScalarType.Float32 : typeof(T) == typeof(double) ? ScalarType.Float64
             : typeof(T) == typeof(long) ? ScalarType.Int64 : typeof(T) == typeof(int) ? ScalarType.Int32
             : typeof(T) == typeof(short) ? ScalarType.Int16 : typeof(T) == typeof(sbyte) ? ScalarType.Int8

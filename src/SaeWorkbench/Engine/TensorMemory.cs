@@ -30,12 +30,7 @@ public static class TensorMemory
     /// <summary>The address of <paramref name="t"/>'s first element as a <typeparamref name="T"/> pointer, checking the dtype.</summary>
     public static unsafe T* Pointer<T>(Tensor t, string name = "tensor") where T : unmanaged
     {
-        var expected = typeof(T) == typeof(float) ? ScalarType.Float32
-            : typeof(T) == typeof(double) ? ScalarType.Float64
-            : typeof(T) == typeof(long) ? ScalarType.Int64
-            : typeof(T) == typeof(int) ? ScalarType.Int32
-            : typeof(T) == typeof(byte) ? t.dtype
-            : throw new ArgumentException($"no tensor dtype for {typeof(T).Name}");
+        var expected = typeof(T) == typeof(byte) ? t.dtype : TensorConversions.DTypeOf<T>();
         if (t.dtype != expected)
             throw new ArgumentException($"{name} has dtype {t.dtype}; this kernel needs {expected}", name);
         return (T*)Address(t, name);

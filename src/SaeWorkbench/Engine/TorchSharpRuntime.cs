@@ -109,7 +109,7 @@ public static class TorchSharpRuntime
         if (missing.Count > 0)
             throw new TorchSharpLoadException(
                 $"TorchSharp's native shim {shim} needs {string.Join(", ", missing)} from libstdc++, and this system's " +
-                $"libstdc++ ({LibstdcxxPath() ?? "not found"}) lacks it (Debian 12 has GCC 12's, up to GLIBCXX_3.4.30). " +
+                $"libstdc++ ({GlibcxxShimPatch.FindSystemLibstdcxx() ?? "not found"}) lacks it (Debian 12 has GCC 12's, up to GLIBCXX_3.4.30). " +
                 "The build adapts its own copy of the shim when the system needs it: rebuild with `dotnet build` " +
                 "(target SaePatchTorchSharpShim, environment/torchsharp/), or install a libstdc++ from GCC 13 or newer.");
     }
@@ -135,12 +135,10 @@ public static class TorchSharpRuntime
     /// <summary>The libstdc++ versions that <paramref name="shim"/> needs and the system's libstdc++ does not define.</summary>
     public static IReadOnlyList<string> MissingLibstdcxxVersions(string shim)
     {
-        var libstdcxx = LibstdcxxPath();
+        var libstdcxx = GlibcxxShimPatch.FindSystemLibstdcxx();
         if (libstdcxx is null || !File.Exists(shim)) return [];
         return GlibcxxShimPatch.MissingVersions(File.ReadAllBytes(shim), GlibcxxShimPatch.VersionsDefinedBy(File.ReadAllBytes(libstdcxx)));
     }
-
-    private static string? LibstdcxxPath() => GlibcxxShimPatch.FindSystemLibstdcxx();
 
     // ---- glibc allocator ---------------------------------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ namespace SaeWorkbench.Saes;
 ///   one pass by latent, each decoder row read once).</item>
 /// </list>
 /// Cost of each: O(M d) with M = B k, against O(B n d) for the dense form. The gathers and scatters are the native
-/// kernels <see cref="SparseKernels.SpmmCoo"/> and <see cref="SparseKernels.SddmmCoo"/> (parallel, deterministic); the selection is
+/// kernels <see cref="SparseKernels.SpmmCoo"/>, <see cref="SparseKernels.DecodeBackwardCoo"/> and <see cref="SparseKernels.EncoderGradient"/> (parallel, deterministic); the selection is
 /// <see cref="SparseKernels.TopKOfSum"/> (top k of xW^T + b_enc without a bias pass over [B, N]). Checked against dense
 /// autograd in the tests (SparseComputeTests). Shapes: B tokens, D = d_in, N latents, M entries.
 /// </summary>

@@ -1,3 +1,4 @@
+using SaeWorkbench.Engine;
 using SaeWorkbench.Saes.FastTopK;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -20,11 +21,11 @@ public static class SparseKernels
     /// </summary>
     public static (Tensor values_BK, Tensor indices_BK) TopKOfSum(Tensor x_BN, Tensor? bias_N, long k)
     {
-        if (x_BN.dim() != 2) throw new ArgumentException($"x must be [B, N], got {ShapeOf(x_BN)}", nameof(x_BN));
+        if (x_BN.dim() != 2) throw new ArgumentException($"x must be [B, N], got {x_BN.ShapeString}", nameof(x_BN));
         var n = x_BN.size(1);
         if (k < 1 || k > n) throw new ArgumentOutOfRangeException(nameof(k), k, $"k must be in [1, {n}]");
         if (bias_N is not null && (bias_N.dim() != 1 || bias_N.size(0) != n))
-            throw new ArgumentException($"bias must be [{n}], got {ShapeOf(bias_N)}", nameof(bias_N));
+            throw new ArgumentException($"bias must be [{n}], got {bias_N.ShapeString}", nameof(bias_N));
         if (TensorKernels.Supports(x_BN, bias_N)) return TensorKernels.TopKOfSum(x_BN, bias_N, k);
         using var scope = NewDisposeScope();
         var sum = bias_N is null ? x_BN : x_BN + bias_N;
@@ -43,14 +44,6 @@ public static class SparseKernels
         using var scope = NewDisposeScope();
         var rows = dense_KD.index_select(0, col_M) * value_M.unsqueeze(1);
         return zeros(new[] { numRows, dense_KD.size(1) }, dense_KD.dtype, dense_KD.device).index_add_(0, row_M, rows, 1).MoveToOuterDisposeScope();
-    }
-
-    /// <summary>Sampled dense x dense^T (SDDMM): out [M] with out[m] = a[row[m]] . b[col[m]]; a [R, D], b [C, D].</summary>
-    public static Tensor SddmmCoo(Tensor row_M, Tensor col_M, Tensor a_RD, Tensor b_CD)
-    {
-        if (TensorKernels.Supports(a_RD, b_CD, row_M, col_M)) return TensorKernels.Sddmm(row_M, col_M, a_RD, b_CD);
-        using var scope = NewDisposeScope();
-        return (a_RD.index_select(0, row_M) * b_CD.index_select(0, col_M)).sum(1).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -81,5 +74,4 @@ public static class SparseKernels
         return (dW.MoveToOuterDisposeScope(), db.MoveToOuterDisposeScope());
     }
 
-    private static string ShapeOf(Tensor t) => "[" + string.Join(", ", t.shape) + "]";
 }

@@ -28,7 +28,7 @@ public readonly record struct AdamStepSettings(long Step, double Lr, double Beta
         if (!(WeightDecay >= 0)) throw new ArgumentOutOfRangeException(nameof(WeightDecay), WeightDecay, "Adam weight_decay must be >= 0");
     }
 
-    /// <summary>The per-element constants, computed in double and rounded to T once (as the bridge does).</summary>
+    /// <summary>The per-element constants, computed in double and rounded to T once (as the former C++ bridge did).</summary>
     internal AdamCoefficients<T> Coefficients<T>() where T : unmanaged, IFloatingPointIeee754<T>
     {
         var biasCorrection1 = 1 - Math.Pow(Beta1, Step);

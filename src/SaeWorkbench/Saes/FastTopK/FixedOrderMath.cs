@@ -7,7 +7,7 @@ namespace SaeWorkbench.Saes.FastTopK;
 /// <summary>
 /// Dot product and axpy with one fixed rounding order, the same on every vector width, so that the kernels of this
 /// folder (the sparse TopK step of Gao et al. 2024, §2.3) give the same bits on an AVX-512 machine, an AVX2 machine and
-/// a scalar one, and for any thread count. The order is the native bridge's (simd.h, built with -ffp-contract=off):
+/// a scalar one, and for any thread count. The order is the former C++ bridge's (simd.h, built with -ffp-contract=off):
 /// <list type="bullet">
 /// <item>dot: 16 lane sums, element j going to lane j mod 16 (in order of j), then a fixed tree: lane l += lane l + w for
 ///   w = 8, 4, 2, 1. A float Vector512 holds the 16 lanes, a double one 8 of them, and so on; no fused multiply-add.</item>

@@ -13,7 +13,7 @@ namespace SaeWorkbench.Saes.FastTopK;
 ///   v = v * beta2 + g * g * (1 - beta2)
 ///   p = p * decay - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)   (decay = 1 - lr * wd for AdamW, else 1)
 /// </code>
-/// Bit for bit the native bridge's <c>adam_step_fused</c> (no FMA; every vector width rounds alike). AMSGrad is not
+/// Bit for bit the former C++ bridge's <c>adam_step_fused</c> (no FMA; every vector width rounds alike). AMSGrad is not
 /// supported (the training step does not use it).
 /// </summary>
 public static unsafe class FusedAdam
@@ -43,7 +43,7 @@ public static unsafe class FusedAdam
 
     /// <summary>
     /// The update of len elements whose gradient is g - c * p: c = 0 for the plain step, c = a row's parallel coefficient
-    /// for <see cref="UnitNormAdam"/>. The c term stays in the plain step too (the bridge's one loop), so that the
+    /// for <see cref="UnitNormAdam"/>. The c term stays in the plain step too (the former C++ bridge's one loop), so that the
     /// fused unit-norm step is bit for bit the separate passes; with c = 0, wd_l2 = 0 and decay = 1 the extra terms are
     /// exact no-ops for finite weights.
     /// </summary>

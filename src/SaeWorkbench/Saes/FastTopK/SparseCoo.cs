@@ -15,7 +15,7 @@ namespace SaeWorkbench.Saes.FastTopK;
 /// <item><see cref="Sddmm{T}"/>, sampled dense x dense^T: out[m] = a[row[m]] . b[col[m]], the dense product read only at
 ///   the entries (the decode's value gradient on its own, or the pre-activations at the chosen entries).</item>
 /// </list>
-/// Both equal the native bridge's <c>spmm_coo</c> and <c>sddmm_coo</c> bit for bit (dot products in
+/// Both equal the former C++ bridge's <c>spmm_coo</c> and <c>sddmm_coo</c> bit for bit (dot products in
 /// <see cref="FixedOrderMath"/>'s order; each output row of Spmm summed in entry order on one thread), for any thread count
 /// and vector width. Indices are int64 and are range-checked; every matrix is row-major and contiguous.
 /// </summary>

@@ -12,7 +12,7 @@ namespace SaeWorkbench.Saes.FastTopK;
 ///   backward: dz[m]    = g[token m] . W_dec[latent m]                                   [M]
 ///             dW_dec[n] = sum over entries m of latent n of z[m] g[token m]            [N, D]
 /// </code>
-/// with g = dL/dx_hat. O(M D) each, against O(B N D) for the dense decode. Bit for bit the native bridge's
+/// with g = dL/dx_hat. O(M D) each, against O(B N D) for the dense decode. Bit for bit the former C++ bridge's
 /// <c>spmm_coo</c> (forward) and <c>decode_backward_coo</c> (backward), for any thread count and vector width.
 /// </summary>
 public static unsafe class SparseDecode

@@ -13,7 +13,7 @@ namespace SaeWorkbench.Saes.FastTopK;
 /// Never a [B, N] gradient, never a second GEMM. (The forward is the dense encoder GEMM followed by
 /// <see cref="TopKOfSum"/>; the pre-encoder bias gradient, db_pre = -(db_enc @ W_enc), is a small dense product left to
 /// the caller.) dW_enc is <see cref="SparseCoo.Spmm{T}"/> with row = latent, col = token: bit for bit the native
-/// bridge's <c>spmm_coo</c> as the encoder's backward called it (now <c>SparseKernels.EncoderGradient</c>).
+/// former C++ bridge's <c>spmm_coo</c> as the encoder's backward called it (now <c>SparseKernels.EncoderGradient</c>).
 /// </summary>
 public static unsafe class SparseEncoderGradient
 {

@@ -55,20 +55,6 @@ public static unsafe class TensorKernels
         return result;
     }
 
-    /// <summary>SDDMM in coordinate form (see <see cref="SparseCoo.Sddmm{T}"/>): [M].</summary>
-    public static Tensor Sddmm(Tensor row_M, Tensor col_M, Tensor a_RD, Tensor b_CD)
-    {
-        var m = row_M.size(0);
-        var result = empty(new[] { m }, a_RD.dtype);
-        var r = TensorMemory.Pointer<long>(row_M);
-        var c = TensorMemory.Pointer<long>(col_M);
-        if (a_RD.dtype == ScalarType.Float32)
-            SparseCoo.Sddmm(r, c, m, TensorMemory.Pointer<float>(a_RD), a_RD.size(0), TensorMemory.Pointer<float>(b_CD), b_CD.size(0), a_RD.size(1), TensorMemory.Pointer<float>(result));
-        else
-            SparseCoo.Sddmm(r, c, m, TensorMemory.Pointer<double>(a_RD), a_RD.size(0), TensorMemory.Pointer<double>(b_CD), b_CD.size(0), a_RD.size(1), TensorMemory.Pointer<double>(result));
-        return result;
-    }
-
     /// <summary>The sparse decode's backward (see <see cref="SparseDecode.Backward{T}"/>): dz [M], dW_dec [N, D].</summary>
     public static (Tensor dz_M, Tensor dW_ND) DecodeBackward(Tensor token_M, Tensor latent_M, Tensor z_M, Tensor g_BD, Tensor W_ND)
     {

@@ -10,7 +10,7 @@ namespace SaeWorkbench.Saes.FastTopK;
 /// <para>
 /// Order: greater value first, NaN counting as larger than every number, ties broken toward the lower column; the
 /// result is that order's first k, sorted (at::topk's values, with its unspecified tie order made the stable one). This
-/// is exactly the native bridge's <c>topk_of_sum</c>.
+/// is exactly the former C++ bridge's <c>topk_of_sum</c>.
 /// </para>
 /// <para>
 /// Algorithm (one read per value): each row is scanned 32 values at a time; the block's sums are compared, in vectors,
@@ -69,7 +69,7 @@ public static unsafe class TopKOfSum
     /// <summary>The per-thread state of the row scan: the candidate buffer and the threshold.</summary>
     private sealed class RowTopK<T>(long k, long rowLength) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        // max(4k, 64) as the bridge has it; never more than the row length (a row cannot fill more).
+        // max(4k, 64) as the former C++ bridge had it; never more than the row length (a row cannot fill more).
         private readonly Entry<T>[] _buf = new Entry<T>[checked((int)Math.Min(Math.Max(4 * k, 64), rowLength))];
         private readonly int _k = checked((int)k);
         private int _count;

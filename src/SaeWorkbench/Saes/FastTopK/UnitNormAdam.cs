@@ -13,7 +13,7 @@ namespace SaeWorkbench.Saes.FastTopK;
 /// </code>
 /// Each row of the weights, gradient and moments is read from memory once, instead of three passes. Bit for bit the
 /// three separate passes (<see cref="UnitNormRows.RemoveParallelComponent{T}"/> on a copy of the gradient,
-/// <see cref="FusedAdam.Step{T}"/>, <see cref="UnitNormRows.Normalize{T}"/>) and the native bridge's
+/// <see cref="FusedAdam.Step{T}"/>, <see cref="UnitNormRows.Normalize{T}"/>) and the former C++ bridge's
 /// <c>adam_step_fused</c> with unit-norm rows. The gradient itself is left unchanged.
 /// </summary>
 public static unsafe class UnitNormAdam

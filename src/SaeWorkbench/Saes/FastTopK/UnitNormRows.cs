@@ -12,7 +12,7 @@ namespace SaeWorkbench.Saes.FastTopK;
 /// </code>
 /// Used when something must see the projected gradient between the two (gradient clipping); otherwise
 /// <see cref="UnitNormAdam"/> does both inside Adam's pass, with the same bits. Dot products in
-/// <see cref="FixedOrderMath"/>'s order; bit for bit the native bridge's <c>remove_parallel_rows_</c> and
+/// <see cref="FixedOrderMath"/>'s order; bit for bit the former C++ bridge's <c>remove_parallel_rows_</c> and
 /// <c>normalize_rows_</c>.
 /// </summary>
 public static unsafe class UnitNormRows
