@@ -1,6 +1,6 @@
+using SaeWorkbench.Metrics.N2g;
 using System.Diagnostics;
 using System.Globalization;
-using SaeWorkbench.Metrics;
 using TorchSharp;
 using SaeWorkbench.Engine;
 using static TorchSharp.torch;

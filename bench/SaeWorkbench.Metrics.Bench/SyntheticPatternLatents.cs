@@ -1,5 +1,5 @@
+using SaeWorkbench.Metrics.N2g;
 using System.Diagnostics;
-using SaeWorkbench.Metrics;
 using TorchSharp;
 using SaeWorkbench.Engine;
 using static TorchSharp.torch;

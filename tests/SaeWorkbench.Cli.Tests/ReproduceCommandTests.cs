@@ -1,7 +1,9 @@
+using SaeWorkbench.Activations;
+using SaeWorkbench.Corpus;
+using SaeWorkbench.Tokenization;
 using System.Text.Json;
 using SaeWorkbench.Cli;
 using SaeWorkbench.Cli.Commands;
-using SaeWorkbench.Data;
 using SaeWorkbench.Experiments;
 using SaeWorkbench.Models;
 using SaeWorkbench.Tests.Browser;

@@ -1,5 +1,5 @@
+using SaeWorkbench.Subject;
 using SaeWorkbench.Cli;
-using SaeWorkbench.Models;
 using Xunit;
 
 namespace SaeWorkbench.Cli.Tests;

@@ -1,3 +1,4 @@
+using SaeWorkbench.Activations;
 using SaeWorkbench.Saes;
 using SaeWorkbench.Toys;
 using SaeWorkbench.Training;

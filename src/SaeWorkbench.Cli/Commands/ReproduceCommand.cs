@@ -1,10 +1,9 @@
+using SaeWorkbench.Activations;
+using SaeWorkbench.Subject;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
-using SaeWorkbench.Data;
 using SaeWorkbench.Experiments;
-using SaeWorkbench.Models;
-
 namespace SaeWorkbench.Cli.Commands;
 
 /// <summary>

@@ -1,7 +1,6 @@
+using SaeWorkbench.Subject;
 using System.CommandLine;
 using System.Globalization;
-using SaeWorkbench.Models;
-
 namespace SaeWorkbench.Cli.Commands;
 
 /// <summary>

@@ -15,7 +15,7 @@ public sealed record ReproduceConfig
     // ---- subject and data --------------------------------------------------------------------------------
 
     /// <summary>Hook point of the SAEs (TransformerLens name); null: the residual stream after the block at 3/4 depth
-    /// (<see cref="SubjectModel.DefaultHook"/>: blocks.2.hook_resid_post for 4 blocks, blocks.8 for GPT-2 small's 12).</summary>
+    /// (<see cref="Subject.SubjectModel.DefaultHook"/>: blocks.2.hook_resid_post for 4 blocks, blocks.8 for GPT-2 small's 12).</summary>
     public string? Hook { get; init; }
 
     /// <summary>Tokens per context window, in [2, the model's n_positions] (64 in every experiment of the TopK paper).</summary>

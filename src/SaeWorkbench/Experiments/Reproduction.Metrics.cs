@@ -1,6 +1,7 @@
+using SaeWorkbench.Corpus;
+using SaeWorkbench.Metrics.N2g;
 using System.Diagnostics;
 using System.Globalization;
-using SaeWorkbench.Data;
 using SaeWorkbench.Metrics;
 using TorchSharp;
 using static TorchSharp.torch;

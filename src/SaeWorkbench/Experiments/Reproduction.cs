@@ -1,8 +1,9 @@
+using SaeWorkbench.Activations;
+using SaeWorkbench.Corpus;
+using SaeWorkbench.Subject;
 using System.Diagnostics;
 using System.Globalization;
-using SaeWorkbench.Data;
 using SaeWorkbench.Metrics;
-using SaeWorkbench.Models;
 using SaeWorkbench.Saes;
 using TorchSharp;
 using SaeWorkbench.Training;

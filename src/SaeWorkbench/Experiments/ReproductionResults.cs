@@ -1,6 +1,5 @@
+using SaeWorkbench.Subject;
 using SaeWorkbench.Metrics;
-using SaeWorkbench.Models;
-
 namespace SaeWorkbench.Experiments;
 
 /// <summary>Wall time of one step of the reproduction.</summary>

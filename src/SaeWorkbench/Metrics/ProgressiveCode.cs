@@ -1,5 +1,5 @@
+using SaeWorkbench.Activations;
 using SaeWorkbench.Saes;
-using SaeWorkbench.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -1,5 +1,4 @@
 using SaeWorkbench.Saes;
-using SaeWorkbench.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 using SaeWorkbench.Engine;

@@ -1,8 +1,6 @@
 using MathNet.Numerics.Distributions;
 using MathNet.Numerics.LinearAlgebra;
 using MathNet.Numerics.Optimization;
-using SaeWorkbench.Saes;
-
 namespace SaeWorkbench.Metrics;
 
 /// <summary>Where the least-squares residuals of a scaling-law fit are taken.</summary>

@@ -1,7 +1,5 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
-using SaeWorkbench.Saes;
-
 namespace SaeWorkbench.Models;
 
 /// <summary>

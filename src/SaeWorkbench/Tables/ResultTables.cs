@@ -1,3 +1,4 @@
+using SaeWorkbench.Metrics.N2g;
 using Microsoft.Data.Analysis;
 using SaeWorkbench.Experiments;
 using SaeWorkbench.Metrics;

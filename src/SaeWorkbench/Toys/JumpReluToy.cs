@@ -1,4 +1,3 @@
-using SaeWorkbench.Saes;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -1,6 +1,5 @@
+using SaeWorkbench.Activations;
 using SaeWorkbench.Metrics;
-using SaeWorkbench.Saes;
-using SaeWorkbench.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 

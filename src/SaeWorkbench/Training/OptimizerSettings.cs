@@ -1,3 +1,4 @@
+using SaeWorkbench.Engine;
 using SaeWorkbench.Saes;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -68,19 +69,19 @@ public sealed record OptimizerSettings
         "topk" or "batchtopk" => new OptimizerSettings
         {
             LearningRate = ScaledLearningRate(config.NumLatents), Beta1 = 0.9, Beta2 = 0.999, Eps = 6.25e-10,
-            WarmupSteps = 0, WarmupStartFactor = 0, WarmupShape = Training.WarmupShape.Linear, Decay = LrDecay.None, DecayFraction = 0,
+            WarmupSteps = 0, WarmupStartFactor = 0, WarmupShape = Engine.WarmupShape.Linear, Decay = LrDecay.None, DecayFraction = 0,
             DecayEndFactor = 0, SparsityWarmupSteps = 0, GradClipNorm = 0,
         },
         "jumprelu" or "gated" => new OptimizerSettings
         {
             LearningRate = 7e-5, Beta1 = 0.0, Beta2 = 0.999, Eps = 1e-8,
-            WarmupSteps = 1000, WarmupStartFactor = 0.1, WarmupShape = Training.WarmupShape.Cosine, Decay = LrDecay.None, DecayFraction = 0,
+            WarmupSteps = 1000, WarmupStartFactor = 0.1, WarmupShape = Engine.WarmupShape.Cosine, Decay = LrDecay.None, DecayFraction = 0,
             DecayEndFactor = 0, SparsityWarmupSteps = 10_000, GradClipNorm = 0,
         },
         "relu" => new OptimizerSettings
         {
             LearningRate = 5e-5, Beta1 = 0.9, Beta2 = 0.999, Eps = 1e-8,
-            WarmupSteps = 0, WarmupStartFactor = 0, WarmupShape = Training.WarmupShape.Linear, Decay = LrDecay.Linear, DecayFraction = 0.2,
+            WarmupSteps = 0, WarmupStartFactor = 0, WarmupShape = Engine.WarmupShape.Linear, Decay = LrDecay.Linear, DecayFraction = 0.2,
             DecayEndFactor = 0, SparsityWarmupFraction = 0.05, GradClipNorm = 1.0,
         },
         _ => throw new ArgumentException($"no optimiser defaults for architecture '{config.Architecture}'", nameof(config)),
@@ -124,7 +125,7 @@ public sealed record OptimizerSettings
     /// <summary>The learning-rate schedule of resolved settings for a run of <paramref name="totalSteps"/> steps.</summary>
     public WarmupDecaySchedule Schedule(long totalSteps)
     {
-        var s = new WarmupDecaySchedule(totalSteps, WarmupSteps ?? 0, WarmupStartFactor ?? 0, WarmupShape ?? Training.WarmupShape.Linear,
+        var s = new WarmupDecaySchedule(totalSteps, WarmupSteps ?? 0, WarmupStartFactor ?? 0, WarmupShape ?? Engine.WarmupShape.Linear,
             Decay ?? LrDecay.None, (long)Math.Round((DecayFraction ?? 0) * totalSteps), DecayEndFactor ?? 0);
         s.Validate();
         return s;

@@ -1,3 +1,4 @@
+using SaeWorkbench.Engine;
 using SaeWorkbench.Saes;
 using SaeWorkbench.Saes.FastTopK;
 using TorchSharp;

@@ -1,4 +1,4 @@
-using SaeWorkbench.Saes;
+using SaeWorkbench.Engine;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -1,3 +1,4 @@
+using SaeWorkbench.Activations;
 using System.Diagnostics;
 using SaeWorkbench.Saes;
 using TorchSharp;

@@ -1,3 +1,5 @@
+using SaeWorkbench.Engine;
+using SaeWorkbench.Activations;
 using System.Globalization;
 using SaeWorkbench.Saes;
 using TorchSharp;

@@ -1,4 +1,3 @@
-using SaeWorkbench.Saes;
 using SaeWorkbench.Training;
 
 namespace SaeWorkbench.Tests.Engine;

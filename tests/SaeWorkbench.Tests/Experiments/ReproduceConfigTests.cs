@@ -1,3 +1,4 @@
+using SaeWorkbench.Subject;
 using SaeWorkbench.Experiments;
 using Xunit;
 

@@ -1,7 +1,6 @@
+using SaeWorkbench.Activations;
 using SaeWorkbench.Metrics;
 using SaeWorkbench.Saes;
-using SaeWorkbench.Training;
-
 namespace SaeWorkbench.Tests.Metrics;
 
 /// <summary>Known answers for the reconstruction metrics (TopK paper §2.1, §3; facts sheet §3, §5).</summary>

@@ -1,3 +1,4 @@
+using SaeWorkbench.Metrics.N2g;
 using System.Reflection;
 using Microsoft.Data.Analysis;
 using SaeWorkbench.Experiments;
