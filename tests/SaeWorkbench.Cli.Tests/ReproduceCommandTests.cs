@@ -97,15 +97,15 @@ public class ReproduceCommandTests(QuickReproductionFixture run) : IClassFixture
         Assert.Equal(config.ScalingLatents.Count * config.Ks.Count + 1 + 1 + 3 * 2, evals.Count);
         foreach (var e in evals)
         {
-            var name = e.GetProperty("Name").GetString();
+            var name = e.GetProperty("Run").GetProperty("Name").GetString();
             Assert.False(e.GetProperty("Diverged").GetBoolean(), name);
             var ev = D(e.GetProperty("ExplainedVariance"));
             Assert.True(ev > 0 && ev <= 1, $"{name}: explained variance {ev}");
             Assert.Equal(1 - ev, D(e.GetProperty("NormalizedMse")), 9);
             var l0 = D(e.GetProperty("L0"));
             Assert.True(l0 > 0 && double.IsFinite(l0), $"{name}: L0 {l0}");
-            if (e.GetProperty("Family").GetString() is "topk" or "multitopk")
-                Assert.True(l0 <= e.GetProperty("K").GetInt64() + 1e-9, $"{name}: L0 {l0} above k");   // k kept, fewer if a kept pre-activation is <= 0
+            if (e.GetProperty("Run").GetProperty("Architecture").GetString() is "topk" or "multitopk")
+                Assert.True(l0 <= e.GetProperty("Run").GetProperty("K").GetInt64() + 1e-9, $"{name}: L0 {l0} above k");   // k kept, fewer if a kept pre-activation is <= 0
             var down = e.GetProperty("Downstream");
             Assert.True(double.IsFinite(D(down.GetProperty("DeltaLoss"))), name);
             Assert.True(D(down.GetProperty("KlMean")) >= 0, name);
@@ -113,7 +113,7 @@ public class ReproduceCommandTests(QuickReproductionFixture run) : IClassFixture
 
         // The matched TopK run is the one with k = MainK, at L0 = MainK.
         var matched = r.GetProperty("Architectures").GetProperty("Matched").EnumerateArray().ToList();
-        var topk = matched.Single(m => m.GetProperty("Family").GetString() == "topk");
+        var topk = matched.Single(m => m.GetProperty("Run").GetProperty("Architecture").GetString() == "topk");
         Assert.Equal(config.MainK, D(topk.GetProperty("L0")), 6);
         Assert.Equal(6, matched.Count);
 
@@ -125,13 +125,13 @@ public class ReproduceCommandTests(QuickReproductionFixture run) : IClassFixture
         {
             var res = p.GetProperty("Result");
             var ce = D(res.GetProperty("MeanCrossEntropy"));
-            Assert.True(ce > 0 && double.IsFinite(ce), p.GetProperty("Run").GetString());
+            Assert.True(ce > 0 && double.IsFinite(ce), p.GetProperty("Name").GetString());
             Assert.True(D(res.GetProperty("MeanLabelEntropy")) > 0);
         }
 
         // N2G: a sample of the main TopK SAE's latents, scored, and explanation reconstruction measured.
         var n2g = r.GetProperty("Explanations");
-        Assert.Equal($"topk-n{config.NumLatents}-k{config.MainK}", n2g.GetProperty("Run").GetString());
+        Assert.Equal($"topk-n{config.NumLatents}-k{config.MainK}", n2g.GetProperty("Run").GetProperty("Name").GetString());
         Assert.True(n2g.GetProperty("SampledLatents").GetInt32() > 0);
         Assert.True(double.IsFinite(D(n2g.GetProperty("Explained").GetProperty("DeltaLoss"))));
 
@@ -202,7 +202,8 @@ public class ReproduceCommandTests(QuickReproductionFixture run) : IClassFixture
 
     [Theory]
     [InlineData("""{ "MainK": 5 }""", "ReproduceConfig.MainK = 5")]
-    [InlineData("""{ "Ks": [8] }""", "ReproduceConfig.Ks")]
+    [InlineData("""{ "Sweeps": [{ "Architecture": "topk", "Values": [8], "Widths": [32, 64, 128, 256] }, { "Architecture": "multitopk", "Values": [8] }] }""", "ReproduceConfig.Sweeps[topk].Values = [8]")]
+    [InlineData("""{ "Sweeps": [{ "Architecture": "topkk", "Values": [8] }] }""", "architecture 'topkk' is not one of: topk, batchtopk, multitopk, relu, jumprelu, gated")]
     [InlineData("""{ "TrainingTokens": 100, "BatchSize": 4096 }""", "ReproduceConfig.TrainingTokens = 100")]
     [InlineData("""{ "NumLatnts": 512 }""", "NumLatnts")]
     [InlineData("""{ "ScalingLatents": "many" }""", "ScalingLatents")]
@@ -221,14 +222,17 @@ public class ReproduceCommandTests(QuickReproductionFixture run) : IClassFixture
     {
         var file = Path.Combine(run.Root, "config-lists.json");
         File.WriteAllText(file, """
-            { "Ks": [4, 8], "MainK": 4, "MultiTopKKs": [4], "BatchTopKKs": [8], "ReluL1Coefficients": [0.5], "LearningRate": null,
+            { "MainK": 4, "LearningRate": null,
+              "Sweeps": [{ "Architecture": "topk", "Values": [4, 8], "Widths": [256, 512, 1024, 2048] }, { "Architecture": "multitopk", "Values": [4] },
+                         { "Architecture": "batchtopk", "Values": [8] }, { "Architecture": "standard", "Values": [0.5] }],
               "Normalization": "UnitMeanSquaredNorm", "Hook": "blocks.1.hook_mlp_out" }
             """);
         var cfg = JsonConfig.Load<ReproduceConfig>(file);
         cfg.Validate();
         Assert.Equal(new long[] { 4, 8 }, cfg.Ks);
         Assert.Equal(4, cfg.MainK);
-        Assert.Equal(new[] { 0.5 }, cfg.ReluL1Coefficients);
+        Assert.Equal(new[] { 0.5 }, cfg.SweepOf(Saes.SaeRegistry.Relu)!.Values);
+        Assert.Null(cfg.SweepOf(Saes.SaeRegistry.JumpRelu));                          // a list given replaces the whole list
         Assert.Null(cfg.LearningRate);
         Assert.Equal(Saes.InputNormalization.UnitMeanSquaredNorm, cfg.Normalization);
         Assert.Equal("blocks.1.hook_mlp_out", cfg.Hook);

@@ -214,7 +214,7 @@ public sealed class TrainerTests(ITestOutputHelper output) : IDisposable
             Assert.Contains("total", p.Losses.Keys);
             Assert.InRange(p.L0, 2.5, 3.0);
             Assert.InRange(p.DeadFraction, 0, 1);
-            Assert.Equal(OptimizerSettings.ScaledLearningRate(64), p.LearningRate, 15);
+            Assert.Equal(SaeRegistry.ScaledLearningRate(64), p.LearningRate, 15);
         });
         Assert.Equal(1.0, reports[^1].FractionDone);
         Assert.True(reports[^1].Losses["nmse"] < reports[0].Losses["nmse"]);
@@ -256,8 +256,8 @@ public class ScheduleTests
     [Fact]
     public void ArchitectureDefaults()
     {
-        Assert.Equal(2e-4, OptimizerSettings.ScaledLearningRate(16384), 15);
-        Assert.Equal(1e-4, OptimizerSettings.ScaledLearningRate(65536), 15);
+        Assert.Equal(2e-4, SaeRegistry.ScaledLearningRate(16384), 15);
+        Assert.Equal(1e-4, SaeRegistry.ScaledLearningRate(65536), 15);
         var topk = OptimizerSettings.For(new TopKSaeConfig { NumLatents = 32768 });
         Assert.Equal(2e-4 / Math.Sqrt(2), topk.LearningRate!.Value, 15);
         Assert.Equal(6.25e-10, topk.Eps);

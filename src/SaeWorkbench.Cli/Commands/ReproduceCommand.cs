@@ -140,13 +140,13 @@ public static class ReproduceCommand
             o.WriteLine(string.Create(inv, $"  {"architecture",-14} {"L0",7} {"nMSE",8} {"EV",7} {"dead %",7} {"delta loss",11} {"KL",8}"));
             foreach (var m in a.Matched)
                 o.WriteLine(string.Create(inv,
-                    $"  {Reproduction.FamilyLabel(m.Family),-14} {m.L0,7:F1} {m.NormalizedMse,8:F4} {m.ExplainedVariance,7:F4} {m.DeadFraction * 100,7:F1} {m.Downstream?.DeltaLoss,11:F4} {m.Downstream?.KlMean,8:F4}"));
+                    $"  {m.Run.Label,-14} {m.L0,7:F1} {m.NormalizedMse,8:F4} {m.ExplainedVariance,7:F4} {m.DeadFraction * 100,7:F1} {m.Downstream?.DeltaLoss,11:F4} {m.Downstream?.KlMean,8:F4}"));
         }
         if (r.Probes is { } p)
-            o.WriteLine("probe loss: " + string.Join(", ", p.Runs.Select(x => string.Create(inv, $"{Reproduction.FamilyLabel(x.Family)} {x.Result.MeanCrossEntropy:F4}"))));
+            o.WriteLine("probe loss: " + string.Join(", ", p.Runs.Select(x => string.Create(inv, $"{x.Label} {x.Result.MeanCrossEntropy:F4}"))));
         if (r.Explanations is { } n)
             o.WriteLine(string.Create(inv, $"N2G: precision {n.MeanPrecision:F3}, recall {n.MeanRecall:F3}; delta loss SAE {n.Sae.DeltaLoss:F4}, explanations {n.Explained.DeltaLoss:F4}"));
         if (r.Refinement is { } f)
-            o.WriteLine("refinement magnitude ratio: " + string.Join(", ", f.Runs.Select(x => string.Create(inv, $"{Reproduction.FamilyLabel(x.Family)} {x.Result.MagnitudeRatio:F3}"))));
+            o.WriteLine("refinement magnitude ratio: " + string.Join(", ", f.Runs.Select(x => string.Create(inv, $"{x.Run.Label} {x.Result.MagnitudeRatio:F3}"))));
     }
 }

@@ -1,3 +1,4 @@
+using SaeWorkbench.Saes;
 using SaeWorkbench.IO;
 using System.Globalization;
 using System.Net;
@@ -171,18 +172,10 @@ public static partial class ReportBuilder
 
     internal static string Fig(Figure f) => f.ToHtmlFragment() + "\n";
 
-    /// <summary>A consistent colour per family.</summary>
-    internal static Color FamilyColor(string family) => Color.FromPalette(family switch
-    {
-        "topk" => 0,
-        "batchtopk" => 1,
-        "multitopk" => 2,
-        "relu" => 3,
-        "jumprelu" => 4,
-        "gated" => 5,
-        "residual" => 7,
-        _ => 9,
-    });
+    /// <summary>A consistent colour per architecture (its place in <see cref="SaeRegistry.All"/>); null, the residual
+    /// stream, has its own.</summary>
+    internal static Color FamilyColor(SaeArchitecture? architecture) =>
+        Color.FromPalette(architecture is null ? 7 : SaeRegistry.All.ToList().IndexOf(architecture) is var i and >= 0 ? i : 9);
 
     internal static Layout BaseLayout(string title, int height = 420) => new()
     {

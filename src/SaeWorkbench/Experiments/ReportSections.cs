@@ -1,3 +1,4 @@
+using SaeWorkbench.Saes;
 using System.Text;
 using SaeWorkbench.Plotting;
 
@@ -7,8 +8,6 @@ namespace SaeWorkbench.Experiments;
 // from the facts sheet) and what this run measured (numbers from the results only), then a figure and a table.
 public static partial class ReportBuilder
 {
-    private static string Label(string family) => Reproduction.FamilyLabel(family);
-
     // ---- 1 -------------------------------------------------------------------------------------------------
 
     private static string SubjectSection(ReproductionResults r)
@@ -93,32 +92,32 @@ public static partial class ReportBuilder
                         "and more faithful than Gated; the Gated paper finds Gated needs about half as many firing latents as ReLU for comparable fidelity. " +
                         "BatchTopK (Bussmann et al.) lets L0 vary per token at a fixed average."));
         var atK = a.AtMainK.Where(p => p.NormalizedMse is not null).OrderBy(p => p.NormalizedMse).ToList();
-        var atKText = string.Join("; ", atK.Select(p => Inv($"{E(Label(p.Family))} {N(p.NormalizedMse, "F4")}")));
-        var missing = a.AtMainK.Where(p => p.NormalizedMse is null).Select(p => E(Label(p.Family))).ToList();
-        var matchedText = string.Join("; ", a.Matched.Select(m => Inv($"{E(Label(m.Family))} {N(m.NormalizedMse, "F4")} at L0 {N(m.L0, "F1")}")));
+        var atKText = string.Join("; ", atK.Select(p => Inv($"{E(p.Architecture.Label)} {N(p.NormalizedMse, "F4")}")));
+        var missing = a.AtMainK.Where(p => p.NormalizedMse is null).Select(p => E(p.Architecture.Label)).ToList();
+        var matchedText = string.Join("; ", a.Matched.Select(m => Inv($"{E(m.Run.Label)} {N(m.NormalizedMse, "F4")} at L0 {N(m.L0, "F1")}")));
         sb.Append(Measured(Inv($"{tr.Runs.Count} SAEs trained from one pass of {tr.TokensPerRun:N0} tokens ({tr.StepsPerRun:N0} steps of {tr.BatchSize:N0}) in {Duration(tr.Seconds)} ({tr.TokensPerSecond:N0} tokens/s for all runs together). ") +
             (atK.Count > 0
-                ? Inv($"Read off each frontier at n = {a.NumLatents:N0} latents and L0 = {a.MainK}, the normalized MSE on the test tokens is {atKText}: lowest <b>{E(Label(atK[0].Family))}</b>") +
-                  (atK.Count > 1 ? Inv($", {N(atK[^1].NormalizedMse / atK[0].NormalizedMse, "F1")}x lower than {E(Label(atK[^1].Family))}") : "") + ". "
+                ? Inv($"Read off each frontier at n = {a.NumLatents:N0} latents and L0 = {a.MainK}, the normalized MSE on the test tokens is {atKText}: lowest <b>{E(atK[0].Architecture.Label)}</b>") +
+                  (atK.Count > 1 ? Inv($", {N(atK[^1].NormalizedMse / atK[0].NormalizedMse, "F1")}x lower than {E(atK[^1].Architecture.Label)}") : "") + ". "
                 : "") +
             (missing.Count > 0 ? Inv($"({string.Join(", ", missing)}: no pair of runs brackets L0 = {a.MainK}.) ") : "") +
             Inv($"The run of each family nearest that L0: {matchedText}. ") +
             Inv($"The runs are short ({tr.StepsPerRun:N0} steps), so the penalty-based SAEs, whose L0 settles slowly under their lambda warm-up, may sit away from the target L0; the figure shows every run of the width, the frontier the paper compares. ") +
-            (tr.Runs.Any(x => x.Family == "jumprelu")
+            (tr.Runs.Any(x => x.Run.Architecture == SaeRegistry.JumpRelu)
                 ? Inv($"JumpReLU's thresholds start at θ = {N(r.Config.JumpReluInitialThreshold, "G3")} and, learned as log θ at learning rate {N(r.Config.LearningRate, "G3")}, move by at most a factor of about {Math.Exp((r.Config.LearningRate ?? 1e-3) * tr.StepsPerRun):F1} in these steps, so its L0 reflects that start more than λ (the paper's runs are orders of magnitude longer).")
                 : "")));
 
         var fig = Figure.Subplots(1, 2, ["normalized MSE vs L0 (test tokens)", "downstream delta loss vs L0"]);
         fig.Layout.Height = 430;
-        foreach (var f in Reproduction.Families)
+        foreach (var f in SaeRegistry.All)
         {
-            var pts = a.AllAtWidth.Where(e => e.Family == f && !e.Diverged && e.L0 > 0).OrderBy(e => e.L0).ToList();
+            var pts = a.AllAtWidth.Where(e => e.Run.Architecture == f && !e.Diverged && e.L0 > 0).OrderBy(e => e.L0).ToList();
             if (pts.Count == 0) continue;
             var color = FamilyColor(f);
-            var text = pts.Select(p => p.Name).ToArray();
-            fig.Add(new Scatter { Name = Label(f), LegendGroup = f, X = pts.Select(p => p.L0).ToArray(), Y = pts.Select(p => p.NormalizedMse).ToArray(), Text = text,
+            var text = pts.Select(p => p.Run.Name).ToArray();
+            fig.Add(new Scatter { Name = f.Label, LegendGroup = f.Name, X = pts.Select(p => p.L0).ToArray(), Y = pts.Select(p => p.NormalizedMse).ToArray(), Text = text,
                 Mode = ScatterMode.LinesMarkers, Marker = new Marker { Color = color, Size = 9 }, Line = new Line { Color = color } }, 1, 1);
-            fig.Add(new Scatter { Name = Label(f), LegendGroup = f, ShowLegend = false, X = pts.Select(p => p.L0).ToArray(),
+            fig.Add(new Scatter { Name = f.Label, LegendGroup = f.Name, ShowLegend = false, X = pts.Select(p => p.L0).ToArray(),
                 Y = pts.Select(p => p.Downstream?.DeltaLoss ?? double.NaN).ToArray(), Text = text,
                 Mode = ScatterMode.LinesMarkers, Marker = new Marker { Color = color, Size = 9 }, Line = new Line { Color = color } }, 1, 2);
         }
@@ -135,17 +134,17 @@ public static partial class ReportBuilder
         sb.Append(Table(["architecture", "run", "L0", "normalized MSE", "explained variance", "dead (test)", "dead (training)", "delta loss (nats)", "KL (nats)", "loss recovered (zero / mean abl.)"],
             a.Matched.Select(m =>
             {
-                var t = tr.Runs.FirstOrDefault(x => x.Name == m.Name);
+                var t = tr.Runs.FirstOrDefault(x => x.Run.Name == m.Run.Name);
                 var d = m.Downstream;
                 return (IReadOnlyList<string>)new[]
                 {
-                    E(Label(m.Family)), "<code>" + E(m.Name) + "</code>", N(m.L0, "F1"), N(m.NormalizedMse, "F4"), N(m.ExplainedVariance, "F4"),
+                    E(m.Run.Label), "<code>" + E(m.Run.Name) + "</code>", N(m.L0, "F1"), N(m.NormalizedMse, "F4"), N(m.ExplainedVariance, "F4"),
                     Pct(m.DeadFraction), Pct(t?.DeadFraction), N(d?.DeltaLoss, "F4"), N(d?.KlMean, "F4"),
                     N(d?.LossRecoveredZero, "F3") + " / " + N(d?.LossRecoveredMean, "F3"),
                 };
             }), leftColumns: 2));
         sb.Append(Table([Inv($"architecture at L0 = {a.MainK}"), "normalized MSE", "delta loss (nats)", "from"],
-            a.AtMainK.Select(p => (IReadOnlyList<string>)[E(Label(p.Family)), N(p.NormalizedMse, "F4"), N(p.DeltaLoss, "F4"), E(p.From ?? "no runs bracket this L0")])));
+            a.AtMainK.Select(p => (IReadOnlyList<string>)[E(p.Architecture.Label), N(p.NormalizedMse, "F4"), N(p.DeltaLoss, "F4"), E(p.From ?? "no runs bracket this L0")])));
         var ce = a.Matched.Select(m => m.Downstream).FirstOrDefault(d => d is not null);
         if (ce is not null)
             sb.Append(Note(Inv($"Downstream loss on {ce.Tokens:N0} predicted test tokens: original cross-entropy {N(ce.CeOriginal, "F4")} nats; with the site zero-ablated {N(ce.CeZeroAblation, "F3")}, mean-ablated {N(ce.CeMeanAblation, "F3")}. ") +
@@ -156,12 +155,12 @@ public static partial class ReportBuilder
         sb.Append(Table(["run", "family", "n", "k / lambda", "lr", "L0", "normalized MSE", "dead (test)", "delta loss", "final training losses"],
             tr.Runs.Select(t =>
             {
-                var e = evals.FirstOrDefault(x => x.Name == t.Name);
+                var e = evals.FirstOrDefault(x => x.Run.Name == t.Run.Name);
                 var losses = string.Join(" ", t.FinalLosses.Select(kv => E(kv.Key) + " " + N(kv.Value, "G3")));
                 return (IReadOnlyList<string>)new[]
                 {
-                    "<code>" + E(t.Name) + "</code>", E(Label(t.Family)), Inv($"{t.NumLatents:N0}"),
-                    t.K is { } k ? Inv($"k = {k}") : Inv($"λ = {N(t.Lambda, "G3")}"), N(t.LearningRate, "G3"),
+                    "<code>" + E(t.Run.Name) + "</code>", E(t.Run.Label), Inv($"{t.Run.NumLatents:N0}"),
+                    t.Run.K is { } k ? Inv($"k = {k}") : Inv($"λ = {N(t.Run.Lambda, "G3")}"), N(t.LearningRate, "G3"),
                     N(e?.L0, "F1"), N(e?.NormalizedMse, "F4"), Pct(e?.DeadFraction), N(e?.Downstream?.DeltaLoss, "F4"),
                     t.Diverged ? "<b>stopped</b>: " + E(t.Message) : losses,
                 };
@@ -171,11 +170,11 @@ public static partial class ReportBuilder
         curves.Layout.Height = 380;
         foreach (var m in a.Matched)
         {
-            var t = tr.Runs.FirstOrDefault(x => x.Name == m.Name);
+            var t = tr.Runs.FirstOrDefault(x => x.Run.Name == m.Run.Name);
             if (t is null) continue;
-            var color = FamilyColor(m.Family);
-            curves.Add(new Scatter { Name = Label(m.Family), LegendGroup = m.Family, X = t.Curve.Steps, Y = t.Curve.Loss, Mode = ScatterMode.Lines, Line = new Line { Color = color } }, 1, 1);
-            curves.Add(new Scatter { Name = Label(m.Family), LegendGroup = m.Family, ShowLegend = false, X = t.Curve.Steps, Y = t.Curve.L0, Mode = ScatterMode.Lines, Line = new Line { Color = color } }, 1, 2);
+            var color = FamilyColor(m.Run.Architecture);
+            curves.Add(new Scatter { Name = m.Run.Label, LegendGroup = m.Run.Architecture.Name, X = t.Curve.Steps, Y = t.Curve.Loss, Mode = ScatterMode.Lines, Line = new Line { Color = color } }, 1, 1);
+            curves.Add(new Scatter { Name = m.Run.Label, LegendGroup = m.Run.Architecture.Name, ShowLegend = false, X = t.Curve.Steps, Y = t.Curve.L0, Mode = ScatterMode.Lines, Line = new Line { Color = color } }, 1, 2);
         }
         curves.XAxisAt(1, 1).Title = "step";
         curves.YAxisAt(1, 1).Type = AxisType.Log;
@@ -258,43 +257,43 @@ public static partial class ReportBuilder
         var sb = new StringBuilder();
         sb.Append(Paper("A progressive code keeps improving as more latents are allowed at test time. Swapping TopK(k') in for a TopK SAE trained at k helps only up to k' ≈ k; " +
                         "beyond it the MSE rises again. Multi-TopK, trained on L(k) + L(4k)/8, stays progressive for every k'. A JumpReLU threshold swept at test time traces a similar curve."));
-        var topk = p.Series.FirstOrDefault(x => x.Family == "topk" && x.Activation == "topk");
-        var multi = p.Series.FirstOrDefault(x => x.Family == "multitopk" && x.Activation == "topk");
+        var topk = p.Series.FirstOrDefault(x => x.Run.Architecture == SaeRegistry.TopK && x.Activation == "topk");
+        var multi = p.Series.FirstOrDefault(x => x.Run.Architecture == SaeRegistry.MultiTopK && x.Activation == "topk");
         var text = new StringBuilder();
         foreach (var s in new[] { topk, multi }.OfType<ProgressiveSeries>())
         {
             var bestPt = s.Sweep.Points.MinBy(q => q.NormalizedMse)!;
             var last = s.Sweep.Points.MaxBy(q => q.Parameter)!;
-            text.Append(Inv($"{E(Label(s.Family))} trained at k = {s.TrainedK}: lowest normalized MSE {N(bestPt.NormalizedMse, "F4")} at k' = {bestPt.Parameter:G}, and {N(last.NormalizedMse, "F4")} at k' = {last.Parameter:G}. "));
+            text.Append(Inv($"{E(s.Run.Label)} trained at k = {s.Run.K}: lowest normalized MSE {N(bestPt.NormalizedMse, "F4")} at k' = {bestPt.Parameter:G}, and {N(last.NormalizedMse, "F4")} at k' = {last.Parameter:G}. "));
         }
         sb.Append(Measured(text.ToString() + "Each point below is the same trained SAE with only its activation replaced; the larger markers are the SAEs with their own activation."));
 
         var fig = new Figure { Layout = BaseLayout("Progressive codes: test-time activation swaps in the L0-MSE plane", 460) };
         foreach (var s in p.Series)
         {
-            var color = FamilyColor(s.Family);
+            var color = FamilyColor(s.Run.Architecture);
             var pts = s.Sweep.Points.OrderBy(q => q.L0).ToList();
             fig.Add(new Scatter
             {
-                Name = Inv($"{Label(s.Family)} with {(s.Activation == "topk" ? "TopK(k')" : "JumpReLU(θ)")}"),
+                Name = Inv($"{s.Run.Label} with {(s.Activation == "topk" ? "TopK(k')" : "JumpReLU(θ)")}"),
                 X = pts.Select(q => q.L0).ToArray(), Y = pts.Select(q => q.NormalizedMse).ToArray(), Text = pts.Select(q => q.Activation).ToArray(),
                 Mode = ScatterMode.LinesMarkers, Marker = new Marker { Color = color, Size = 7 },
                 Line = new Line { Color = color, Dash = s.Activation == "topk" ? LineDash.Solid : LineDash.Dot },
             });
         }
         foreach (var s in p.Series.GroupBy(x => x.Run).Select(g => g.First()))
-            fig.Add(new Scatter { Name = Inv($"{Label(s.Family)} (own activation)"), X = new[] { s.Sweep.Native.L0 }, Y = new[] { s.Sweep.Native.NormalizedMse },
-                Mode = ScatterMode.Markers, Marker = new Marker { Color = FamilyColor(s.Family), Size = 15, Symbol = "star" } });
+            fig.Add(new Scatter { Name = Inv($"{s.Run.Label} (own activation)"), X = new[] { s.Sweep.Native.L0 }, Y = new[] { s.Sweep.Native.NormalizedMse },
+                Mode = ScatterMode.Markers, Marker = new Marker { Color = FamilyColor(s.Run.Architecture), Size = 15, Symbol = "star" } });
         fig.Layout.XAxis = new Axis { Title = "L0", Type = AxisType.Log };
         fig.Layout.YAxis = new Axis { Title = "normalized MSE (test)", Type = AxisType.Log };
         sb.Append(Fig(fig));
 
         var topkSeries = p.Series.Where(x => x.Activation == "topk").ToList();
         var kps = topkSeries.SelectMany(x => x.Sweep.Points.Select(q => q.Parameter)).Distinct().OrderBy(v => v).ToList();
-        sb.Append(Table(new[] { "k'" }.Concat(topkSeries.Select(x => E(Label(x.Family)) + Inv($" (k = {x.TrainedK})"))).ToList(),
+        sb.Append(Table(new[] { "k'" }.Concat(topkSeries.Select(x => E(x.Run.Label) + Inv($" (k = {x.Run.K})"))).ToList(),
             kps.Select(k => (IReadOnlyList<string>)new[] { Inv($"{k:G}") }.Concat(topkSeries.Select(x => N(x.Sweep.Points.FirstOrDefault(q => q.Parameter == k)?.NormalizedMse, "F4"))).ToList())));
         foreach (var s in p.Series.Where(x => x.Activation == "jumprelu"))
-            sb.Append(Table([Inv($"θ ({E(Label(s.Family))})"), "L0", "normalized MSE"],
+            sb.Append(Table([Inv($"θ ({E(s.Run.Label)})"), "L0", "normalized MSE"],
                 s.Sweep.Points.Select(q => (IReadOnlyList<string>)[N(q.Parameter, "G3"), N(q.L0, "F1"), N(q.NormalizedMse, "F4")])));
         return sb.ToString();
     }
@@ -307,32 +306,32 @@ public static partial class ReportBuilder
         var sb = new StringBuilder();
         sb.Append(Paper("The probe loss asks whether single latents carry known features: for each of 61 binary token-level tasks, fit a 1-D logistic regression on each latent's activation, " +
                         "keep the best (lowest) cross-entropy, and average over tasks. Larger and better-trained SAEs score lower."));
-        var residual = p.Runs.FirstOrDefault(x => x.Family == "residual");
-        var sae = p.Runs.Where(x => x.Family != "residual").ToList();
+        var residual = p.Runs.FirstOrDefault(x => x.Run is null);
+        var sae = p.Runs.Where(x => x.Run is not null).ToList();
         var best = sae.MinBy(x => x.Result.MeanCrossEntropy);
         sb.Append(Measured(Inv($"{p.Tasks.Count} of the corpus's 62 labels have enough positives and negatives in both parts of the test tokens ({p.TrainTokens:N0} fit the probes, {p.HeldOutTokens:N0} in whole held-out windows score them). ") +
-            Inv($"Probe loss (held-out nats, lower is better): {string.Join("; ", sae.Select(x => $"{E(Label(x.Family))} {N(x.Result.MeanCrossEntropy, "F4")}"))}; ") +
+            Inv($"Probe loss (held-out nats, lower is better): {string.Join("; ", sae.Select(x => $"{E(x.Label)} {N(x.Result.MeanCrossEntropy, "F4")}"))}; ") +
             Inv($"an uninformative code scores the label entropy {N(sae.FirstOrDefault()?.Result.MeanLabelEntropy, "F4")}") +
             (residual is null ? ". " : Inv($", the raw coordinates of the activation {N(residual.Result.MeanCrossEntropy, "F4")}. ")) +
-            (best is null ? "" : Inv($"Lowest: <b>{E(Label(best.Family))}</b>."))));
+            (best is null ? "" : Inv($"Lowest: <b>{E(best.Label)}</b>."))));
 
         var fig = new Figure { Layout = BaseLayout("Probe loss per code (mean over tasks of the best latent's held-out cross-entropy)", 380) };
         var all = p.Runs.ToList();
-        fig.Add(new Bar { Name = "probe loss", X = all.Select(x => Label(x.Family)).ToArray(), Y = all.Select(x => x.Result.MeanCrossEntropy).ToArray(),
-            Marker = new BarMarker { Color = Color.PerPoint(all.Select(x => FamilyColor(x.Family).ToString())) } });
-        fig.Add(new Scatter { Name = "label entropy (no information)", X = all.Select(x => Label(x.Family)).ToArray(), Y = all.Select(x => x.Result.MeanLabelEntropy).ToArray(),
+        fig.Add(new Bar { Name = "probe loss", X = all.Select(x => x.Label).ToArray(), Y = all.Select(x => x.Result.MeanCrossEntropy).ToArray(),
+            Marker = new BarMarker { Color = Color.PerPoint(all.Select(x => FamilyColor(x.Run?.Architecture).ToString())) } });
+        fig.Add(new Scatter { Name = "label entropy (no information)", X = all.Select(x => x.Label).ToArray(), Y = all.Select(x => x.Result.MeanLabelEntropy).ToArray(),
             Mode = ScatterMode.Markers, Marker = new Marker { Color = "#111827", Symbol = "line-ew-open", Size = 30 } });
         fig.Layout.YAxis = new Axis { Title = "nats", RangeMode = RangeMode.ToZero };
         sb.Append(Fig(fig));
         sb.Append(Table(["code", "run", "probe loss", "label entropy", "ratio", "unconverged fits"],
-            all.Select(x => (IReadOnlyList<string>)[E(Label(x.Family)), "<code>" + E(x.Run) + "</code>", N(x.Result.MeanCrossEntropy, "F4"), N(x.Result.MeanLabelEntropy, "F4"),
+            all.Select(x => (IReadOnlyList<string>)[E(x.Label), "<code>" + E(x.Name) + "</code>", N(x.Result.MeanCrossEntropy, "F4"), N(x.Result.MeanLabelEntropy, "F4"),
                 N(x.Result.MeanCrossEntropy / x.Result.MeanLabelEntropy, "F3"), Inv($"{x.Result.UnconvergedFits:N0}")]), leftColumns: 2));
 
-        var main = sae.FirstOrDefault(x => x.Family == "topk");
+        var main = sae.FirstOrDefault(x => x.Run?.Architecture == SaeRegistry.TopK);
         if (main is not null)
         {
             var n2g = r.Explanations?.Latents.ToDictionary(l => l.Latent);
-            sb.Append(Inv($"<h3>Best latent per task: {E(main.Run)}</h3>\n"));
+            sb.Append(Inv($"<h3>Best latent per task: {E(main.Name)}</h3>\n"));
             sb.Append(Table(["task", "category", "held-out positives", "latent", "weight", "cross-entropy", "label entropy", "ratio", "N2G precision / recall"],
                 main.Result.Tasks.OrderBy(t => t.CrossEntropy / t.LabelEntropy).Select(t =>
                 {
@@ -359,7 +358,7 @@ public static partial class ReportBuilder
                         "the code decoded and spliced in, and the downstream loss compared; it rewards recall more for densely firing latents."));
         var sampled = n.Latents.Where(l => l.Sampled).ToList();
         var zeroAbl = n.Sae.CeZeroAblation - n.Sae.CeOriginal;
-        sb.Append(Measured(Inv($"{n.SampledLatents} random live latents of <code>{E(n.Run)}</code> (plus {n.ExplainedLatents - n.SampledLatents} probe winners) were explained from {n.TrainWindows:N0} training windows ") +
+        sb.Append(Measured(Inv($"{n.SampledLatents} random live latents of <code>{E(n.Run.Name)}</code> (plus {n.ExplainedLatents - n.SampledLatents} probe winners) were explained from {n.TrainWindows:N0} training windows ") +
             Inv($"({N(n.SequencesPerLatent, "F1")} model sequences per latent, {N(n.ExplainSeconds, "F1")} s) and scored on {n.TestWindows:N0} test windows: ") +
             Inv($"precision mean {N(n.MeanPrecision, "F3")} (median {N(n.MedianPrecision, "F3")}), recall mean {N(n.MeanRecall, "F3")} (median {N(n.MedianRecall, "F3")}). ") +
             Inv($"Explanation reconstruction replaces only the sampled latents (the other latents keep their values, since not all are explained): delta loss {N(n.Explained.DeltaLoss, "F4")} nats, ") +
@@ -410,17 +409,17 @@ public static partial class ReportBuilder
                         "subtract each position's median and take (L1/L2)<sup>2</sup> of the V·T vector, the effective number of affected logits. Lower is sparser. " +
                         "One independent evaluation of the released GPT-2 small SAEs reports 25% of V·T at 32k latents and 18% at 128k (a rough reference)."));
         sb.Append(Measured(Inv($"At {a.Sites} sampled test positions, every active latent of each matched SAE (V = {a.Vocab:N0}, T = {a.Positions}): ") +
-            string.Join("; ", a.Runs.Select(x => Inv($"{E(Label(x.Family))} {Pct(x.Result.MeanFractionOfVT, 2)} of V·T ({N(x.Result.MeanEffectiveCount, "F0")} logits, {x.Result.EffectiveCounts.Length} ablations)"))) + "."));
+            string.Join("; ", a.Runs.Select(x => Inv($"{E(x.Run.Label)} {Pct(x.Result.MeanFractionOfVT, 2)} of V·T ({N(x.Result.MeanEffectiveCount, "F0")} logits, {x.Result.EffectiveCounts.Length} ablations)"))) + "."));
         var vt = (double)a.Vocab * a.Positions;
         var fig = new Figure { Layout = BaseLayout("Effective number of affected logits per ablated latent, as a fraction of V·T", 420) };
         foreach (var x in a.Runs)
-            fig.Add(new Box { Name = Label(x.Family), Y = x.Result.EffectiveCounts.Select(c => c / vt).ToArray(), BoxPoints = BoxPoints.Outliers,
-                Marker = new BoxMarker { Color = FamilyColor(x.Family) } });
+            fig.Add(new Box { Name = x.Run.Label, Y = x.Result.EffectiveCounts.Select(c => c / vt).ToArray(), BoxPoints = BoxPoints.Outliers,
+                Marker = new BoxMarker { Color = FamilyColor(x.Run.Architecture) } });
         fig.Layout.YAxis = new Axis { Title = "(L1/L2)² / (V·T)", Type = AxisType.Log };
         fig.Layout.ShowLegend = false;
         sb.Append(Fig(fig));
         sb.Append(Table(["architecture", "run", "ablations", "mean L0 at the sites", "mean effective logits", "fraction of V·T"],
-            a.Runs.Select(x => (IReadOnlyList<string>)[E(Label(x.Family)), "<code>" + E(x.Run) + "</code>", Inv($"{x.Result.EffectiveCounts.Length}"),
+            a.Runs.Select(x => (IReadOnlyList<string>)[E(x.Run.Label), "<code>" + E(x.Run.Name) + "</code>", Inv($"{x.Result.EffectiveCounts.Length}"),
                 N(x.Result.ActivePerSite.Length == 0 ? double.NaN : x.Result.ActivePerSite.Average(), "F1"), N(x.Result.MeanEffectiveCount, "F1"), Pct(x.Result.MeanFractionOfVT, 3)]), leftColumns: 2));
         return sb.ToString();
     }
@@ -434,21 +433,21 @@ public static partial class ReportBuilder
         sb.Append(Paper("An L1 penalty shrinks activations: fixing the support the encoder chose and re-fitting only the nonzero values (non-negative least squares) " +
                         "makes them larger. The ratio of refined to original magnitudes is above 1 for ReLU + L1 and about 1 for TopK, which has no penalty on magnitudes."));
         sb.Append(Measured(Inv($"On {f.Tokens:N0} test tokens, refined/original magnitude: ") +
-            string.Join("; ", f.Runs.Select(x => Inv($"{E(Label(x.Family))} {N(x.Result.MagnitudeRatio, "F3")} (MSE {Pct(x.Result.RelativeMseGain)} lower after refining)"))) + "."));
+            string.Join("; ", f.Runs.Select(x => Inv($"{E(x.Run.Label)} {N(x.Result.MagnitudeRatio, "F3")} (MSE {Pct(x.Result.RelativeMseGain)} lower after refining)"))) + "."));
         var fig = Figure.Subplots(1, 2, ["refined / original magnitude", "relative MSE gain of refining"]);
         fig.Layout.Height = 380;
         fig.Layout.ShowLegend = false;
-        var colors = Color.PerPoint(f.Runs.Select(x => FamilyColor(x.Family).ToString()));
-        fig.Add(new Bar { X = f.Runs.Select(x => Label(x.Family)).ToArray(), Y = f.Runs.Select(x => x.Result.MagnitudeRatio).ToArray(), Marker = new BarMarker { Color = colors } }, 1, 1);
-        fig.Add(new Bar { X = f.Runs.Select(x => Label(x.Family)).ToArray(), Y = f.Runs.Select(x => x.Result.RelativeMseGain).ToArray(),
-            Marker = new BarMarker { Color = Color.PerPoint(f.Runs.Select(x => FamilyColor(x.Family).ToString())) } }, 1, 2);
+        var colors = Color.PerPoint(f.Runs.Select(x => FamilyColor(x.Run.Architecture).ToString()));
+        fig.Add(new Bar { X = f.Runs.Select(x => x.Run.Label).ToArray(), Y = f.Runs.Select(x => x.Result.MagnitudeRatio).ToArray(), Marker = new BarMarker { Color = colors } }, 1, 1);
+        fig.Add(new Bar { X = f.Runs.Select(x => x.Run.Label).ToArray(), Y = f.Runs.Select(x => x.Result.RelativeMseGain).ToArray(),
+            Marker = new BarMarker { Color = Color.PerPoint(f.Runs.Select(x => FamilyColor(x.Run.Architecture).ToString())) } }, 1, 2);
         var lo = Math.Min(0.9, f.Runs.Select(x => x.Result.MagnitudeRatio).Where(double.IsFinite).DefaultIfEmpty(1).Min() - 0.05);
         var hi = Math.Max(1.1, f.Runs.Select(x => x.Result.MagnitudeRatio).Where(double.IsFinite).DefaultIfEmpty(1).Max() + 0.05);
         fig.YAxisAt(1, 1).Range = [lo, hi];
         fig.YAxisAt(1, 2).TickFormat = ".0%";
         sb.Append(Fig(fig));
         sb.Append(Table(["architecture", "run", "support entries", "MSE before", "MSE after", "magnitude ratio", "iterations", "converged"],
-            f.Runs.Select(x => (IReadOnlyList<string>)[E(Label(x.Family)), "<code>" + E(x.Run) + "</code>", Inv($"{x.Result.SupportEntries:N0}"), N(x.Result.OriginalMse, "G4"),
+            f.Runs.Select(x => (IReadOnlyList<string>)[E(x.Run.Label), "<code>" + E(x.Run.Name) + "</code>", Inv($"{x.Result.SupportEntries:N0}"), N(x.Result.OriginalMse, "G4"),
                 N(x.Result.RefinedMse, "G4"), N(x.Result.MagnitudeRatio, "F4"), Inv($"{x.Result.Iterations}"), x.Result.Converged ? "yes" : "no"]), leftColumns: 2));
         return sb.ToString();
     }
@@ -462,16 +461,16 @@ public static partial class ReportBuilder
         var d = r.Subject?.DIn;
         sb.Append(Paper("Plotting each decoder direction's largest cosine similarity to any other against random directions of the same dimension shows that real SAE latents " +
                         "are far less orthogonal than random ones: many come in near-duplicate or split families."));
-        sb.Append(Measured(string.Join("; ", g.Runs.Select(x => Inv($"{E(Label(x.Family))}: mean max cosine {N(x.MeanMaxCosine, "F3")}, {Pct(x.FractionAbove09)} above 0.9, against {N(x.RandomMeanMaxCosine, "F3")} for {x.NumLatents:N0} random directions"))) +
+        sb.Append(Measured(string.Join("; ", g.Runs.Select(x => Inv($"{E(x.Run.Label)}: mean max cosine {N(x.MeanMaxCosine, "F3")}, {Pct(x.FractionAbove09)} above 0.9, against {N(x.RandomMeanMaxCosine, "F3")} for {x.Run.NumLatents:N0} random directions"))) +
             (d is null ? "." : Inv($" in d = {d}."))));
         var fig = new Figure { Layout = BaseLayout("Max cosine similarity of each decoder direction to any other", 420) };
-        var main = g.Runs.FirstOrDefault(x => x.Family == "topk") ?? g.Runs.FirstOrDefault();
+        var main = g.Runs.FirstOrDefault(x => x.Run.Architecture == SaeRegistry.TopK) ?? g.Runs.FirstOrDefault();
         if (main is not null)
         {
             var centers = main.Random.Edges.Take(main.Random.Counts.Length).Select((e, i) => (e + main.Random.Edges[i + 1]) / 2).ToArray();
-            fig.Add(new Bar { Name = Inv($"random directions (n = {main.NumLatents:N0})"), X = centers, Y = main.Random.Counts, Marker = new BarMarker { Color = "#9ca3af" }, Opacity = 0.7 });
+            fig.Add(new Bar { Name = Inv($"random directions (n = {main.Run.NumLatents:N0})"), X = centers, Y = main.Random.Counts, Marker = new BarMarker { Color = "#9ca3af" }, Opacity = 0.7 });
             foreach (var x in g.Runs)
-                fig.Add(new Scatter { Name = Label(x.Family), X = centers, Y = x.Decoder.Counts, Mode = ScatterMode.Lines, Line = new Line { Color = FamilyColor(x.Family), Shape = LineShape.Hv } });
+                fig.Add(new Scatter { Name = x.Run.Label, X = centers, Y = x.Decoder.Counts, Mode = ScatterMode.Lines, Line = new Line { Color = FamilyColor(x.Run.Architecture), Shape = LineShape.Hv } });
         }
         fig.Layout.XAxis = new Axis { Title = "max cosine similarity to another direction", Range = [0, 1] };
         fig.Layout.YAxis = new Axis { Title = "latents per bin of 0.02" };
@@ -479,7 +478,7 @@ public static partial class ReportBuilder
         fig.Layout.BarGap = 0;
         sb.Append(Fig(fig));
         sb.Append(Table(["architecture", "run", "mean max cos", "median", "> 0.9", "random: mean", "random: median"],
-            g.Runs.Select(x => (IReadOnlyList<string>)[E(Label(x.Family)), "<code>" + E(x.Run) + "</code>", N(x.MeanMaxCosine, "F3"), N(x.MedianMaxCosine, "F3"), Pct(x.FractionAbove09),
+            g.Runs.Select(x => (IReadOnlyList<string>)[E(x.Run.Label), "<code>" + E(x.Run.Name) + "</code>", N(x.MeanMaxCosine, "F3"), N(x.MedianMaxCosine, "F3"), Pct(x.FractionAbove09),
                 N(x.RandomMeanMaxCosine, "F3"), N(x.RandomMedianMaxCosine, "F3")]), leftColumns: 2));
         return sb.ToString();
     }

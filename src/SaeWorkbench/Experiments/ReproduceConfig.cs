@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json.Serialization;
 using SaeWorkbench.Saes;
 
 namespace SaeWorkbench.Experiments;
@@ -57,30 +58,39 @@ public sealed record ReproduceConfig
     /// <summary>n, the latents of the architecture comparison (every architecture at this width), >= 1.</summary>
     public long NumLatents { get; init; } = 1024;
 
-    /// <summary>The k values of the TopK family (TopK, BatchTopK, Multi-TopK at <see cref="NumLatents"/>, and the scaling
-    /// grid); at least 2 distinct values, each in [1, the smallest width].</summary>
-    public IReadOnlyList<long> Ks { get; init; } = [8, 16, 32];
-
-    /// <summary>The k the architectures are matched at (the main TopK SAE's), one of <see cref="Ks"/>. 16 of d_model 128
+    /// <summary>The k the architectures are matched at (the main TopK SAE's), one of the TopK sweep's values. 16 of d_model 128
     /// is a sparser code, relative to the width, than the paper's 32 of 768 would be at 16.</summary>
     public long MainK { get; init; } = 16;
 
-    /// <summary>Widths n of the TopK scaling grid (x every k in <see cref="Ks"/>), at least 4 distinct values >= 1.</summary>
-    public IReadOnlyList<long> ScalingLatents { get; init; } = [256, 512, 1024, 2048];
+    /// <summary>
+    /// The SAEs to train: per architecture, the values of its sparsity knob (k or lambda) at each width (null widths: only
+    /// <see cref="NumLatents"/>). At most one sweep per architecture; TopK and Multi-TopK are required. The TopK sweep's widths
+    /// are the scaling grid (at least 4, including NumLatents) and its k values (at least 2, each in [1, the smallest width])
+    /// are the grid's other axis; Multi-TopK (L(k) + L(4k)/8) needs 4k &lt;= NumLatents and must include MainK (the
+    /// progressive-code comparison uses it). The lambda defaults bracket L0 = 16 at n = 1024 on the built-in model in the
+    /// default run (measured: ReLU lambda 0.1 gives L0 38, 0.2 gives 17, 0.4 gives 5.5; JumpReLU at theta 0.1: lambda 0.01
+    /// gives L0 14; Gated lambda 0.3: L0 30, 0.6: L0 9).
+    /// </summary>
+    public IReadOnlyList<SaeSweep> Sweeps { get; init; } =
+    [
+        new(SaeRegistry.TopK, [8, 16, 32], [256, 512, 1024, 2048]),
+        new(SaeRegistry.BatchTopK, [16]),
+        new(SaeRegistry.MultiTopK, [16]),
+        new(SaeRegistry.Relu, [0.1, 0.3]),
+        new(SaeRegistry.JumpRelu, [1e-3, 1e-2]),
+        new(SaeRegistry.Gated, [0.3, 0.6]),
+    ];
 
-    /// <summary>Multi-TopK (L(k) + L(4k)/8) is trained at these k (each in <see cref="Ks"/>, 4k &lt;= NumLatents).</summary>
-    public IReadOnlyList<long> MultiTopKKs { get; init; } = [16];
+    /// <summary>The sweep of an architecture, or null when it is not trained.</summary>
+    public SaeSweep? SweepOf(SaeArchitecture architecture) => Sweeps?.FirstOrDefault(s => s.Architecture == architecture);
 
-    /// <summary>BatchTopK is trained at these k (each in <see cref="Ks"/>).</summary>
-    public IReadOnlyList<long> BatchTopKKs { get; init; } = [16];
+    /// <summary>The TopK sweep's k values, ascending (the scaling grid's k axis).</summary>
+    [JsonIgnore]
+    public IReadOnlyList<long> Ks => SweepOf(SaeRegistry.TopK)?.Values.Select(v => (long)v).OrderBy(k => k).ToList() ?? [];
 
-    /// <summary>ReLU SAE L1 coefficients lambda (a sweep gives its L0-MSE frontier), each > 0. The defaults bracket L0 = 16
-    /// at n = 1024 on the built-in model in the default run (measured: lambda 0.1 gives L0 38, 0.2 gives 17, 0.4 gives 5.5), as
-    /// do the JumpReLU defaults (theta 0.1: lambda 0.01 gives L0 14) and the Gated ones (lambda 0.3: L0 30, 0.6: L0 9).</summary>
-    public IReadOnlyList<double> ReluL1Coefficients { get; init; } = [0.1, 0.3];
-
-    /// <summary>JumpReLU SAE L0 coefficients lambda, each > 0.</summary>
-    public IReadOnlyList<double> JumpReluL0Coefficients { get; init; } = [1e-3, 1e-2];
+    /// <summary>The TopK sweep's widths, ascending (the scaling grid's n axis).</summary>
+    [JsonIgnore]
+    public IReadOnlyList<long> ScalingLatents => SweepOf(SaeRegistry.TopK)?.WidthsOr(NumLatents) ?? [];
 
     /// <summary>JumpReLU's threshold theta at initialisation, > 0. Gemma Scope starts at 0.001 and trains for far longer than
     /// these runs: the thresholds learn as log theta, which Adam moves by about the learning rate per step (0.5 in log
@@ -94,11 +104,8 @@ public sealed record ReproduceConfig
     /// norm, which the per-token unit norm also gives).</summary>
     public double JumpReluBandwidth { get; init; } = 0.001;
 
-    /// <summary>Gated SAE L1 coefficients lambda, each > 0.</summary>
-    public IReadOnlyList<double> GatedL1Coefficients { get; init; } = [0.3, 0.6];
-
-    /// <summary>Learning rate of every run, > 0; null: the TopK paper's rule 2e-4 / sqrt(n / 2^14) at each run's width
-    /// (1.1e-3 at n = 512, 5.7e-4 at 2048). The rule is for runs that go to convergence; in these runs of a few hundred
+    /// <summary>Learning rate of every run, > 0; null: each architecture's own rule
+    /// (<see cref="SaeArchitecture.LearningRateRule"/>; TopK: 2e-4 / sqrt(n / 2^14), 1.1e-3 at n = 512, 5.7e-4 at 2048). The TopK rule is for runs that go to convergence; in these runs of a few hundred
     /// steps it leaves the wider SAEs the least trained, so the default is one larger rate for every run (measured on the
     /// stand-in model: lower normalized MSE at every width and architecture than the rule gave).</summary>
     public double? LearningRate { get; init; } = 2e-3;
@@ -175,14 +182,16 @@ public sealed record ReproduceConfig
         TestWindows = 32,
         DownstreamWindows = 16,
         NumLatents = 128,
-        Ks = [4, 8, 16],
         MainK = 8,
-        ScalingLatents = [32, 64, 128, 256],
-        MultiTopKKs = [8],
-        BatchTopKKs = [8],
-        ReluL1Coefficients = [0.1, 0.3],
-        JumpReluL0Coefficients = [1e-3, 1e-2],
-        GatedL1Coefficients = [0.3, 0.6],
+        Sweeps =
+        [
+            new(SaeRegistry.TopK, [4, 8, 16], [32, 64, 128, 256]),
+            new(SaeRegistry.BatchTopK, [8]),
+            new(SaeRegistry.MultiTopK, [8]),
+            new(SaeRegistry.Relu, [0.1, 0.3]),
+            new(SaeRegistry.JumpRelu, [1e-3, 1e-2]),
+            new(SaeRegistry.Gated, [0.3, 0.6]),
+        ],
         DeadWindowTokens = 1L << 14,
         ProgressiveKs = [1, 2, 4, 8, 16, 32, 64],
         ProbeMinPositives = 5,
@@ -209,24 +218,7 @@ public sealed record ReproduceConfig
         ConfigCheck.Require(Enum.IsDefined(Normalization), o, nameof(Normalization), Normalization, "one of " + string.Join(", ", Enum.GetNames<InputNormalization>()));
         ConfigCheck.Positive(NumLatents, o, nameof(NumLatents));
 
-        CheckList(Ks, nameof(Ks), 2);
-        CheckList(ScalingLatents, nameof(ScalingLatents), 4);
-        foreach (var n in ScalingLatents) ConfigCheck.Require(n >= 1, o, nameof(ScalingLatents), Format(ScalingLatents), "widths >= 1");
-        var narrowest = Math.Min(NumLatents, ScalingLatents.Min());
-        foreach (var k in Ks) ConfigCheck.Require(k >= 1 && k <= narrowest, o, nameof(Ks), Format(Ks), $"values in [1, the smallest width = {narrowest}]");
-        ConfigCheck.Require(Ks.Contains(MainK), o, nameof(MainK), MainK, $"one of Ks = {Format(Ks)}");
-        foreach (var k in MultiTopKKs)
-        {
-            ConfigCheck.Require(Ks.Contains(k), o, nameof(MultiTopKKs), Format(MultiTopKKs), $"values among Ks = {Format(Ks)}");
-            ConfigCheck.Require(4 * k <= NumLatents, o, nameof(MultiTopKKs), Format(MultiTopKKs), $"values <= NumLatents / 4 = {NumLatents / 4} (Multi-TopK decodes the top 4k)");
-        }
-        ConfigCheck.Require(MultiTopKKs.Distinct().Count() == MultiTopKKs.Count, o, nameof(MultiTopKKs), Format(MultiTopKKs), "distinct values");
-        ConfigCheck.Require(MultiTopKKs.Contains(MainK), o, nameof(MultiTopKKs), Format(MultiTopKKs), $"a list containing MainK = {MainK} (the progressive-code comparison uses it)");
-        foreach (var k in BatchTopKKs) ConfigCheck.Require(Ks.Contains(k), o, nameof(BatchTopKKs), Format(BatchTopKKs), $"values among Ks = {Format(Ks)}");
-        ConfigCheck.Require(BatchTopKKs.Count >= 1 && BatchTopKKs.Distinct().Count() == BatchTopKKs.Count, o, nameof(BatchTopKKs), Format(BatchTopKKs), "at least one value, distinct");
-        CheckLambdas(ReluL1Coefficients, nameof(ReluL1Coefficients));
-        CheckLambdas(JumpReluL0Coefficients, nameof(JumpReluL0Coefficients));
-        CheckLambdas(GatedL1Coefficients, nameof(GatedL1Coefficients));
+        CheckSweeps(o);
         ConfigCheck.Positive(JumpReluInitialThreshold, o, nameof(JumpReluInitialThreshold));
         ConfigCheck.Positive(JumpReluBandwidth, o, nameof(JumpReluBandwidth));
         if (LearningRate is { } lr) ConfigCheck.Positive(lr, o, nameof(LearningRate));
@@ -250,18 +242,54 @@ public sealed record ReproduceConfig
     /// <summary>Optimiser steps of every run.</summary>
     public long Steps => (TrainingTokens + BatchSize - 1) / BatchSize;
 
-    private static void CheckList(IReadOnlyList<long>? values, string field, int minDistinct)
+    private void CheckSweeps(string o)
     {
-        ConfigCheck.Require(values is not null && values.Count >= minDistinct && values.Distinct().Count() == values.Count,
-            nameof(ReproduceConfig), field, Format(values ?? []), $"at least {minDistinct} distinct values");
+        const string field = nameof(Sweeps);
+        ConfigCheck.Require(Sweeps is { Count: >= 1 } && Sweeps.All(x => x?.Architecture is not null), o, field, Sweeps?.Count ?? 0,
+            "a list of sweeps, each naming its architecture");
+        foreach (var group in Sweeps!.GroupBy(x => x.Architecture))
+            ConfigCheck.Require(group.Count() == 1, o, field, group.Key.Name, "at most one sweep per architecture");
+        foreach (var sweep in Sweeps!)
+        {
+            var a = sweep.Architecture;
+            var name = $"{field}[{a.Name}]";
+            var values = sweep.Values ?? [];
+            ConfigCheck.Require(values.Count >= 1 && values.Distinct().Count() == values.Count && values.All(a.Knob.IsValid), o, name + ".Values", Format(values),
+                a.Knob.IsK ? "at least one value, distinct, each a whole k >= 1" : "at least one value, distinct, each > 0 and finite");
+            var widths = sweep.WidthsOr(NumLatents);
+            ConfigCheck.Require(widths.Count >= 1 && widths.Distinct().Count() == widths.Count && widths.All(n => n >= 1), o, name + ".Widths", Format(widths), "distinct widths >= 1");
+            if (a.Knob.IsK)
+                ConfigCheck.Require(values.All(k => k <= widths.Min()), o, name + ".Values", Format(values), $"k values in [1, the smallest width = {widths.Min()}]");
+        }
+        var topk = SweepOf(SaeRegistry.TopK);
+        ConfigCheck.Require(topk is not null, o, field, Format(Sweeps.Select(x => x.Architecture.Name)), "a list with a topk sweep (the scaling grid and the matched k)");
+        ConfigCheck.Require(topk!.Values.Count >= 2, o, field + "[topk].Values", Format(topk.Values), "at least 2 distinct k (the scaling grid's k axis)");
+        ConfigCheck.Require(ScalingLatents.Count >= 4 && ScalingLatents.Contains(NumLatents), o, field + "[topk].Widths", Format(ScalingLatents),
+            $"at least 4 distinct widths (the scaling grid), including NumLatents = {NumLatents}");
+        ConfigCheck.Require(Ks.Contains(MainK), o, nameof(MainK), MainK, $"one of the topk sweep's k = {Format(Ks)}");
+        var multi = SweepOf(SaeRegistry.MultiTopK);
+        ConfigCheck.Require(multi is not null, o, field, Format(Sweeps.Select(x => x.Architecture.Name)), "a list with a multitopk sweep (the progressive-code comparison)");
+        ConfigCheck.Require(multi!.Values.All(k => 4 * k <= NumLatents), o, field + "[multitopk].Values", Format(multi.Values),
+            $"values <= NumLatents / 4 = {NumLatents / 4} (Multi-TopK decodes the top 4k)");
+        ConfigCheck.Require(multi.Values.Contains(MainK), o, field + "[multitopk].Values", Format(multi.Values), $"a list containing MainK = {MainK} (the progressive-code comparison uses it)");
     }
 
-    private static void CheckLambdas(IReadOnlyList<double>? values, string field)
-    {
-        ConfigCheck.Require(values is { Count: >= 1 } && values.All(v => v > 0 && double.IsFinite(v)) && values.Distinct().Count() == values.Count,
-            nameof(ReproduceConfig), field, Format(values ?? []), "at least one value, each > 0 and finite, distinct");
-    }
+    private static string Format(IEnumerable<string> names) => "[" + string.Join(", ", names) + "]";
 
     internal static string Format<T>(IEnumerable<T> values) where T : IFormattable =>
         "[" + string.Join(", ", values.Select(v => v.ToString(null, CultureInfo.InvariantCulture))) + "]";
+}
+
+/// <summary>
+/// One architecture's part of the reproduction: an SAE for every value of its sparsity knob (k or lambda, see
+/// <see cref="SaeArchitecture.Knob"/>) at every width (null: <see cref="ReproduceConfig.NumLatents"/> only).
+/// </summary>
+public sealed record SaeSweep(SaeArchitecture Architecture, IReadOnlyList<double> Values, IReadOnlyList<long>? Widths = null)
+{
+    /// <summary>The widths, ascending; <paramref name="numLatents"/> alone when none are given.</summary>
+    public IReadOnlyList<long> WidthsOr(long numLatents) => (Widths is { Count: > 0 } w ? w : [numLatents]).OrderBy(n => n).ToList();
+
+    /// <summary>Every run of the sweep, widths ascending, then values ascending.</summary>
+    public IEnumerable<SaeRunId> Runs(long numLatents) =>
+        from n in WidthsOr(numLatents) from v in Values.OrderBy(v => v) select Architecture.Run(n, v);
 }

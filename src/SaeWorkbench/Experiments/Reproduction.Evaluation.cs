@@ -1,3 +1,4 @@
+using SaeWorkbench.Saes;
 using System.Diagnostics;
 using System.Globalization;
 using SaeWorkbench.Metrics;
@@ -31,7 +32,7 @@ public sealed partial class Reproduction
             i++;
             if (r.Run.Stopped)
             {
-                results.Add(new SaeRunEvaluation(r.Name, r.Family, r.NumLatents, r.K, r.Lambda, true, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN, null));
+                results.Add(new SaeRunEvaluation(r.Id, true, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN, null));
                 continue;
             }
             var clock = Stopwatch.StartNew();
@@ -39,9 +40,9 @@ public sealed partial class Reproduction
             var rec = Reconstruction.Evaluate(r.Sae, test.Activations);
             _reconstruction[r.Name] = rec;
             var sae = r.Sae;
-            var down = DownstreamLoss.Evaluate(Subject.Model, Subject.HookName,
+            var down = DownstreamLoss.Evaluate(Subject.Model, Subject.Hook,
                 (x, _) => sae.Reconstruct(x.reshape(-1, d)).view(x.shape), _downstreamBatches!, baseline: DownstreamBaseline);
-            results.Add(new SaeRunEvaluation(r.Name, r.Family, r.NumLatents, r.K, r.Lambda, false, rec.L0, rec.FractionOfVarianceUnexplained,
+            results.Add(new SaeRunEvaluation(r.Id, false, rec.L0, rec.FractionOfVarianceUnexplained,
                 rec.ExplainedVariance, rec.DeadFraction, rec.DenseFraction, down));
             _log(string.Create(CultureInfo.InvariantCulture,
                 $"  ({i}/{_runs.Count}) {r.Name,-28} L0 {rec.L0,6:F1}  nMSE {rec.FractionOfVarianceUnexplained:F4}  dead {rec.DeadFraction * 100,5:F1}%  delta loss {down.DeltaLoss:F4}  KL {down.KlMean:F4}  ({clock.Elapsed.TotalSeconds:F1} s)"));
@@ -57,22 +58,22 @@ public sealed partial class Reproduction
     public ArchitecturesResult CompareArchitectures() => Step("architectures at matched sparsity", () =>
     {
         var evals = _results.Evaluations ?? throw NotYet(nameof(Evaluate));
-        var atWidth = evals.Where(e => e.NumLatents == Config.NumLatents && (e.Family != "topk" || Config.Ks.Contains(e.K ?? -1))).ToList();
+        var atWidth = evals.Where(e => e.Run.NumLatents == Config.NumLatents && (e.Run.Architecture != SaeRegistry.TopK || Config.Ks.Contains(e.Run.K ?? -1))).ToList();
         var matched = new List<SaeRunEvaluation>();
-        foreach (var f in Families)
+        foreach (var f in SaeRegistry.All)
         {
-            var candidates = atWidth.Where(e => e.Family == f && !e.Diverged && e.L0 > 0).ToList();
+            var candidates = atWidth.Where(e => e.Run.Architecture == f && !e.Diverged && e.L0 > 0).ToList();
             if (candidates.Count == 0) continue;
-            var exact = candidates.FirstOrDefault(e => e.K == Config.MainK);
+            var exact = candidates.FirstOrDefault(e => e.Run.K == Config.MainK);
             matched.Add(exact ?? candidates.MinBy(e => Math.Abs(Math.Log(e.L0 / Config.MainK)))!);
         }
         foreach (var m in matched)
             _log(string.Create(CultureInfo.InvariantCulture,
-                $"  {FamilyLabel(m.Family),-14} {m.Name,-28} L0 {m.L0,6:F1}  nMSE {m.NormalizedMse:F4}  delta loss {m.Downstream?.DeltaLoss:F4}"));
-        var atK = Families.Select(f => FrontierAt(f, atWidth.Where(e => e.Family == f && !e.Diverged && e.L0 > 0).OrderBy(e => e.L0).ToList(), Config.MainK))
-            .Where(p => atWidth.Any(e => e.Family == p.Family)).ToList();
+                $"  {m.Run.Label,-14} {m.Run.Name,-28} L0 {m.L0,6:F1}  nMSE {m.NormalizedMse:F4}  delta loss {m.Downstream?.DeltaLoss:F4}"));
+        var atK = SaeRegistry.All.Select(f => FrontierAt(f, atWidth.Where(e => e.Run.Architecture == f && !e.Diverged && e.L0 > 0).OrderBy(e => e.L0).ToList(), Config.MainK))
+            .Where(p => atWidth.Any(e => e.Run.Architecture == p.Architecture)).ToList();
         foreach (var p in atK.Where(p => p.NormalizedMse is not null))
-            _log(string.Create(CultureInfo.InvariantCulture, $"  frontier at L0 {p.L0}: {FamilyLabel(p.Family),-14} nMSE {p.NormalizedMse:F4}  delta loss {p.DeltaLoss:F4}  ({p.From})"));
+            _log(string.Create(CultureInfo.InvariantCulture, $"  frontier at L0 {p.L0}: {p.Architecture.Label,-14} nMSE {p.NormalizedMse:F4}  delta loss {p.DeltaLoss:F4}  ({p.From})"));
         var result = new ArchitecturesResult(Config.NumLatents, Config.MainK, matched, atWidth, atK);
         _results = _results with { Architectures = result };
         return result;
@@ -80,10 +81,10 @@ public sealed partial class Reproduction
 
     /// <summary>A family's frontier (runs sorted by L0) read at L0 = <paramref name="l0"/>: the run at that L0 (within 1%), or a
     /// log-log interpolation between the two runs that bracket it.</summary>
-    public static FrontierAtL0 FrontierAt(string family, IReadOnlyList<SaeRunEvaluation> runs, double l0)
+    public static FrontierAtL0 FrontierAt(SaeArchitecture family, IReadOnlyList<SaeRunEvaluation> runs, double l0)
     {
         var exact = runs.FirstOrDefault(e => Math.Abs(e.L0 / l0 - 1) < 0.01);
-        if (exact is not null) return new FrontierAtL0(family, l0, exact.NormalizedMse, exact.Downstream?.DeltaLoss, exact.Name);
+        if (exact is not null) return new FrontierAtL0(family, l0, exact.NormalizedMse, exact.Downstream?.DeltaLoss, exact.Run.Name);
         for (var i = 0; i + 1 < runs.Count; i++)
         {
             var (a, b) = (runs[i], runs[i + 1]);
@@ -91,27 +92,27 @@ public sealed partial class Reproduction
             var t = Math.Log(l0 / a.L0) / Math.Log(b.L0 / a.L0);
             var mse = Math.Exp(Math.Log(a.NormalizedMse) + t * (Math.Log(b.NormalizedMse) - Math.Log(a.NormalizedMse)));
             double? delta = a.Downstream is { } da && b.Downstream is { } db ? da.DeltaLoss + t * (db.DeltaLoss - da.DeltaLoss) : null;
-            return new FrontierAtL0(family, l0, mse, delta, $"between {a.Name} and {b.Name}");
+            return new FrontierAtL0(family, l0, mse, delta, $"between {a.Run.Name} and {b.Run.Name}");
         }
         return new FrontierAtL0(family, l0, null, null, null);
     }
 
     /// <summary>The matched run of a family (after <see cref="CompareArchitectures"/>), or null.</summary>
-    private TrainedSae? Matched(string family)
+    private TrainedSae? Matched(SaeArchitecture family)
     {
         var arch = _results.Architectures ?? throw NotYet(nameof(CompareArchitectures));
-        var m = arch.Matched.FirstOrDefault(e => e.Family == family);
-        return m is null ? null : RunOf(m.Name);
+        var m = arch.Matched.FirstOrDefault(e => e.Run.Architecture == family);
+        return m is null ? null : RunOf(m.Run.Name);
     }
 
     private IEnumerable<TrainedSae> MatchedRuns()
     {
         var arch = _results.Architectures ?? throw NotYet(nameof(CompareArchitectures));
-        return arch.Matched.Select(m => RunOf(m.Name));
+        return arch.Matched.Select(m => RunOf(m.Run.Name));
     }
 
     /// <summary>The main TopK SAE: k = MainK at NumLatents latents.</summary>
-    public TrainedSae MainTopK => _runs.FirstOrDefault(r => r.Family == "topk" && r.NumLatents == Config.NumLatents && r.K == Config.MainK && !r.Run.Stopped)
+    public TrainedSae MainTopK => _runs.FirstOrDefault(r => r.Id.Architecture == SaeRegistry.TopK && r.Id.NumLatents == Config.NumLatents && r.Id.K == Config.MainK && !r.Run.Stopped)
         ?? throw new InvalidOperationException(_runs.Count == 0 ? "run Train() first" : $"the main TopK run (n = {Config.NumLatents}, k = {Config.MainK}) did not train");
 
     // ---- 4. scaling laws ---------------------------------------------------------------------------------
@@ -124,9 +125,9 @@ public sealed partial class Reproduction
     public ScalingResult FitScalingLaws() => Step("scaling laws", () =>
     {
         var evals = _results.Evaluations ?? throw NotYet(nameof(Evaluate));
-        var points = evals.Where(e => e.Family == "topk" && !e.Diverged && Config.ScalingLatents.Contains(e.NumLatents))
-            .OrderBy(e => e.K).ThenBy(e => e.NumLatents)
-            .Select(e => new ScalingPoint(e.NumLatents, e.K!.Value, e.NormalizedMse, e.L0, e.Downstream?.DeltaLoss)).ToList();
+        var points = evals.Where(e => e.Run.Architecture == SaeRegistry.TopK && !e.Diverged && Config.ScalingLatents.Contains(e.Run.NumLatents))
+            .OrderBy(e => e.Run.K).ThenBy(e => e.Run.NumLatents)
+            .Select(e => new ScalingPoint(e.Run.NumLatents, e.Run.K!.Value, e.NormalizedMse, e.L0, e.Downstream?.DeltaLoss)).ToList();
         var byK = new SortedDictionary<long, FitSummary>();
         foreach (var g in points.GroupBy(p => p.K))
         {
@@ -169,18 +170,18 @@ public sealed partial class Reproduction
         var x = TestActivations.Activations;
         var series = new List<ProgressiveSeries>();
         var topk = MainTopK;
-        var multi = _runs.FirstOrDefault(r => r.Family == "multitopk" && r.K == Config.MainK && !r.Run.Stopped);
-        var jump = _results.Architectures is null ? null : Matched("jumprelu");
+        var multi = _runs.FirstOrDefault(r => r.Id.Architecture == SaeRegistry.MultiTopK && r.Id.K == Config.MainK && !r.Run.Stopped);
+        var jump = _results.Architectures is null ? null : Matched(SaeRegistry.JumpRelu);
         foreach (var r in new[] { topk, multi }.OfType<TrainedSae>())
         {
             _ct.ThrowIfCancellationRequested();
-            var ks = Config.ProgressiveKs.Where(k => k <= r.NumLatents).Distinct().OrderBy(k => k).ToList();
-            series.Add(new ProgressiveSeries(r.Name, r.Family, r.K, "topk", ProgressiveCode.SweepTopK(r.Sae, x, ks)));
+            var ks = Config.ProgressiveKs.Where(k => k <= r.Id.NumLatents).Distinct().OrderBy(k => k).ToList();
+            series.Add(new ProgressiveSeries(r.Id, "topk", ProgressiveCode.SweepTopK(r.Sae, x, ks)));
         }
         foreach (var r in new[] { topk, jump }.OfType<TrainedSae>())
         {
             _ct.ThrowIfCancellationRequested();
-            series.Add(new ProgressiveSeries(r.Name, r.Family, r.K, "jumprelu", ProgressiveCode.SweepJumpRelu(r.Sae, x, Thresholds(r, x))));
+            series.Add(new ProgressiveSeries(r.Id, "jumprelu", ProgressiveCode.SweepJumpRelu(r.Sae, x, Thresholds(r, x))));
         }
         foreach (var s in series)
             _log(string.Create(CultureInfo.InvariantCulture,
@@ -203,7 +204,7 @@ public sealed partial class Reproduction
         var sorted = pre.reshape(-1).sort(descending: true).Values.to(float64).ToArray<double>();
         var tokens = sample.size(0);
         var thresholds = new List<double>();
-        for (long l0 = 1; l0 <= Math.Max(1, r.NumLatents / 4); l0 *= 2)
+        for (long l0 = 1; l0 <= Math.Max(1, r.Id.NumLatents / 4); l0 *= 2)
         {
             var theta = sorted[Math.Min(sorted.Length - 1, l0 * tokens)];
             if (theta > 0 && (thresholds.Count == 0 || theta < thresholds[^1])) thresholds.Add(theta);

@@ -74,7 +74,7 @@ public sealed partial class Reproduction
             _ct.ThrowIfCancellationRequested();
             var clock = Stopwatch.StartNew();
             var res = ProbeLoss.Evaluate(r.Sae, test.Activations, labels_TJ, names, config, heldOut_T);
-            runs.Add(new ProbeRun(r.Name, r.Family, res));
+            runs.Add(new ProbeRun(r.Id, res));
             _log(string.Create(CultureInfo.InvariantCulture,
                 $"  {r.Name,-28} probe loss {res.MeanCrossEntropy:F4} (label entropy {res.MeanLabelEntropy:F4}) ({clock.Elapsed.TotalSeconds:F1} s)"));
         }
@@ -82,7 +82,7 @@ public sealed partial class Reproduction
             _ct.ThrowIfCancellationRequested();
             var clock = Stopwatch.StartNew();
             var res = ProbeLoss.Evaluate(test.Activations, labels_TJ, names, config, heldOut_T);
-            runs.Add(new ProbeRun("residual", "residual", res));
+            runs.Add(new ProbeRun(null, res));
             _log(string.Create(CultureInfo.InvariantCulture,
                 $"  {"raw coordinates (no SAE)",-28} probe loss {res.MeanCrossEntropy:F4} ({clock.Elapsed.TotalSeconds:F1} s)"));
         }
@@ -115,7 +115,7 @@ public sealed partial class Reproduction
         using (var perm = randperm(live.Length, generator: gen))
             sampled = perm.narrow(0, 0, Math.Min(Config.N2gLatents, live.Length)).ToArray<long>().Select(i => live[i]).ToArray();
         var winners = new Dictionary<long, string>();
-        var topkProbe = _results.Probes?.Runs.FirstOrDefault(p => p.Run == main.Name);
+        var topkProbe = _results.Probes?.Runs.FirstOrDefault(p => p.Run == main.Id);
         if (topkProbe is not null)
             foreach (var task in topkProbe.Result.Tasks.OrderBy(k => k.CrossEntropy / k.LabelEntropy))
                 winners.TryAdd(task.WinningLatent, task.Task);
@@ -168,10 +168,10 @@ public sealed partial class Reproduction
         // Explanation reconstruction of the random sample.
         var sampledExplanations = explained.Explanations.Take(sampled.Length).ToList();
         var scale = scoring.FitExplanationScale(sampledExplanations, trainTokens);
-        var withExplanations = ExplanationReconstruction.Evaluate(Subject.Model, Subject.HookName, sae,
+        var withExplanations = ExplanationReconstruction.Evaluate(Subject.Model, Subject.Hook, sae,
             t => N2gSimulation.Predict(sampledExplanations, t), sampled, scale, _downstreamBatches!, keepUnsimulated: true, baseline: DownstreamBaseline);
         _ct.ThrowIfCancellationRequested();
-        var zeroed = ExplanationReconstruction.Evaluate(Subject.Model, Subject.HookName, sae,
+        var zeroed = ExplanationReconstruction.Evaluate(Subject.Model, Subject.Hook, sae,
             t => zeros([t.size(0), t.size(1), sampled.Length]), sampled, scale, _downstreamBatches!, keepUnsimulated: true, baseline: DownstreamBaseline);
 
         static double Median(IEnumerable<double> xs)
@@ -184,7 +184,7 @@ public sealed partial class Reproduction
             var v = xs.Where(x => !double.IsNaN(x)).ToArray();
             return v.Length == 0 ? double.NaN : v.Average();
         }
-        var result = new N2gResult(main.Name, sampled.Length, ids.Length, (int)trainTokens.size(0), (int)testTokens.size(0),
+        var result = new N2gResult(main.Id, sampled.Length, ids.Length, (int)trainTokens.size(0), (int)testTokens.size(0),
             Mean(sampledResults.Select(l => l.Precision)), Mean(sampledResults.Select(l => l.Recall)),
             Median(sampledResults.Select(l => l.Precision)), Median(sampledResults.Select(l => l.Recall)),
             latents, showcase, withExplanations.Sae, withExplanations.Explanations, zeroed.Explanations, explained.SequencesPerLatent,
@@ -208,8 +208,8 @@ public sealed partial class Reproduction
             _ct.ThrowIfCancellationRequested();
             var clock = Stopwatch.StartNew();
             r.Sae.eval();
-            var res = Metrics.AblationSparsity.Evaluate(Subject.Model, Subject.HookName, r.Sae, _downstreamBatches!, cfg);
-            runs.Add(new AblationRun(r.Name, r.Family, res));
+            var res = Metrics.AblationSparsity.Evaluate(Subject.Model, Subject.Hook, r.Sae, _downstreamBatches!, cfg);
+            runs.Add(new AblationRun(r.Id, res));
             _log(string.Create(CultureInfo.InvariantCulture,
                 $"  {r.Name,-28} {res.MeanEffectiveCount:F1} effective logits = {res.MeanFractionOfVT * 100:F2}% of V*T over {res.EffectiveCounts.Length} ablations ({clock.Elapsed.TotalSeconds:F1} s)"));
         }
@@ -235,7 +235,7 @@ public sealed partial class Reproduction
             _ct.ThrowIfCancellationRequested();
             var clock = Stopwatch.StartNew();
             var res = Metrics.Refinement.Evaluate(r.Sae, sample, options);
-            runs.Add(new RefinementRun(r.Name, r.Family, res));
+            runs.Add(new RefinementRun(r.Id, res));
             _log(string.Create(CultureInfo.InvariantCulture,
                 $"  {r.Name,-28} magnitude ratio {res.MagnitudeRatio:F3}, MSE gain {res.RelativeMseGain * 100:F1}%{(res.Converged ? "" : " (not converged)")} ({clock.Elapsed.TotalSeconds:F1} s)"));
         }
@@ -255,7 +255,7 @@ public sealed partial class Reproduction
         {
             _ct.ThrowIfCancellationRequested();
             var res = Metrics.Geometry.DecoderMaxCosineSimilarity(r.Sae.W_dec_ND, Config.Seed);
-            runs.Add(new GeometryRun(r.Name, r.Family, r.NumLatents, res.DecoderMean, Median(res.Decoder),
+            runs.Add(new GeometryRun(r.Id, res.DecoderMean, Median(res.Decoder),
                 res.Decoder.Count(c => c > 0.9) / (double)res.Decoder.Length, res.RandomMean, Median(res.Random),
                 Bin(res.Decoder), Bin(res.Random)));
             _log(string.Create(CultureInfo.InvariantCulture,

@@ -40,13 +40,17 @@ public sealed partial class Reproduction : IDisposable
 
     /// <summary>The unmodified and ablated passes over the downstream windows, computed once and shared by every SAE.</summary>
     private DownstreamLossBaseline DownstreamBaseline =>
-        _downstreamBaseline ??= DownstreamLoss.Baseline(Subject.Model, Subject.HookName, _downstreamBatches!);
+        _downstreamBaseline ??= DownstreamLoss.Baseline(Subject.Model, Subject.Hook, _downstreamBatches!);
     private readonly List<TrainedSae> _runs = new();
     private readonly Dictionary<string, ReconstructionResult> _reconstruction = new();
     private ReproductionResults _results;
 
-    /// <summary>A trained SAE of the pass: its name, family, the SAE and its training run.</summary>
-    public sealed record TrainedSae(string Name, string Family, long NumLatents, long? K, double? Lambda, SparseAutoencoder Sae, TrainingRun Run);
+    /// <summary>A trained SAE of the pass: its id, the SAE and its training run.</summary>
+    public sealed record TrainedSae(SaeRunId Id, SparseAutoencoder Sae, TrainingRun Run)
+    {
+        /// <summary>The run name, e.g. "topk-n1024-k16".</summary>
+        public string Name => Id.Name;
+    }
 
     /// <param name="config">What to run (validated here).</param>
     /// <param name="subject">The model and hook; the reproduction does not own it.</param>
@@ -255,62 +259,34 @@ public sealed partial class Reproduction : IDisposable
 
     // ---- 3. training -------------------------------------------------------------------------------------
 
-    /// <summary>Family names as the report writes them.</summary>
-    public static string FamilyLabel(string family) => family switch
-    {
-        "topk" => "TopK (AuxK)",
-        "batchtopk" => "BatchTopK",
-        "multitopk" => "Multi-TopK",
-        "relu" => "ReLU + L1",
-        "jumprelu" => "JumpReLU",
-        "gated" => "Gated",
-        "residual" => "residual stream (no SAE)",
-        _ => family,
-    };
+    private sealed record PlannedRun(SaeRunId Id, SaeConfig Sae, OptimizerSettings Settings);
 
-    /// <summary>The families in report order.</summary>
-    public static readonly string[] Families = ["topk", "batchtopk", "multitopk", "relu", "jumprelu", "gated"];
-
-    private sealed record PlannedRun(string Name, string Family, long N, long? K, double? Lambda, SaeConfig Sae, OptimizerSettings Settings);
-
+    /// <summary>Every run of the config's sweeps, in registry order (TopK grid, BatchTopK, Multi-TopK, ReLU, JumpReLU,
+    /// Gated), each sweep's widths then knob values ascending; run i is initialised with seed Seed + i.</summary>
     private List<PlannedRun> Plan()
     {
         var c = Config;
-        var d = Subject.DIn;
-        var plan = new List<PlannedRun>();
-        ulong Seed() => c.Seed + (ulong)plan.Count;
-        double Lr(long n) => c.LearningRate ?? OptimizerSettings.ScaledLearningRate(n);
         var warmup = (long)Math.Round(c.WarmupFraction * c.Steps);
-        var topkWidths = c.ScalingLatents.Append(c.NumLatents).Distinct().OrderBy(n => n);
-        foreach (var n in topkWidths)
-            foreach (var k in c.Ks.OrderBy(k => k))
-                plan.Add(new PlannedRun($"topk-n{n}-k{k}", "topk", n, k, null,
-                    new TopKSaeConfig { DIn = d, NumLatents = n, K = k, Normalization = c.Normalization, DeadWindowTokens = c.DeadWindowTokens, Init = new SaeInit { Seed = Seed() } },
-                    new OptimizerSettings { LearningRate = Lr(n) }));
-        foreach (var k in c.BatchTopKKs.OrderBy(k => k))
-            plan.Add(new PlannedRun($"batchtopk-n{c.NumLatents}-k{k}", "batchtopk", c.NumLatents, k, null,
-                new BatchTopKSaeConfig { DIn = d, NumLatents = c.NumLatents, K = k, Normalization = c.Normalization, DeadWindowTokens = c.DeadWindowTokens, Init = new SaeInit { Seed = Seed() } },
-                new OptimizerSettings { LearningRate = Lr(c.NumLatents) }));
-        foreach (var k in c.MultiTopKKs.OrderBy(k => k))
-            plan.Add(new PlannedRun($"multitopk-n{c.NumLatents}-k{k}", "multitopk", c.NumLatents, k, null,
-                new TopKSaeConfig { DIn = d, NumLatents = c.NumLatents, K = k, MultiTopK = true, Normalization = c.Normalization, DeadWindowTokens = c.DeadWindowTokens, Init = new SaeInit { Seed = Seed() } },
-                new OptimizerSettings { LearningRate = Lr(c.NumLatents) }));
-        string L(double v) => v.ToString("G3", CultureInfo.InvariantCulture);
-        foreach (var l in c.ReluL1Coefficients.OrderBy(v => v))
-            plan.Add(new PlannedRun($"relu-n{c.NumLatents}-l1_{L(l)}", "relu", c.NumLatents, null, l,
-                new ReluSaeConfig { DIn = d, NumLatents = c.NumLatents, L1Coefficient = l, Normalization = c.Normalization, DeadWindowTokens = c.DeadWindowTokens, Init = new SaeInit { Seed = Seed() } },
-                new OptimizerSettings { LearningRate = Lr(c.NumLatents), SparsityWarmupFraction = c.SparsityWarmupFraction }));
-        foreach (var l in c.JumpReluL0Coefficients.OrderBy(v => v))
+        var plan = new List<PlannedRun>();
+        foreach (var architecture in SaeRegistry.All)
         {
-            var defaults = new JumpReluSaeConfig();
-            plan.Add(new PlannedRun($"jumprelu-n{c.NumLatents}-l0_{L(l)}", "jumprelu", c.NumLatents, null, l,
-                new JumpReluSaeConfig { DIn = d, NumLatents = c.NumLatents, L0Coefficient = l, InitialThreshold = c.JumpReluInitialThreshold, Bandwidth = c.JumpReluBandwidth, Normalization = c.Normalization, DeadWindowTokens = c.DeadWindowTokens, Init = defaults.Init with { Seed = Seed() } },
-                new OptimizerSettings { LearningRate = Lr(c.NumLatents), WarmupSteps = warmup, SparsityWarmupFraction = c.SparsityWarmupFraction }));
+            if (c.SweepOf(architecture) is not { } sweep) continue;
+            foreach (var id in sweep.Runs(c.NumLatents))
+            {
+                var config = id.Config(Subject.DIn);
+                config = config with { Normalization = c.Normalization, DeadWindowTokens = c.DeadWindowTokens, Init = config.Init with { Seed = c.Seed + (ulong)plan.Count } };
+                if (config is JumpReluSaeConfig jump) config = jump with { InitialThreshold = c.JumpReluInitialThreshold, Bandwidth = c.JumpReluBandwidth };
+                var defaults = architecture.OptimizerDefaults(id.NumLatents);
+                var settings = new OptimizerSettings
+                {
+                    LearningRate = c.LearningRate ?? architecture.LearningRateRule(id.NumLatents),
+                    // The config's warm-ups replace the paper's step counts, which are longer than these runs.
+                    WarmupSteps = defaults.WarmupSteps > 0 ? warmup : null,
+                    SparsityWarmupFraction = architecture.Knob.IsK ? null : c.SparsityWarmupFraction,
+                };
+                plan.Add(new PlannedRun(id, config, settings));
+            }
         }
-        foreach (var l in c.GatedL1Coefficients.OrderBy(v => v))
-            plan.Add(new PlannedRun($"gated-n{c.NumLatents}-l1_{L(l)}", "gated", c.NumLatents, null, l,
-                new GatedSaeConfig { DIn = d, NumLatents = c.NumLatents, L1Coefficient = l, Normalization = c.Normalization, DeadWindowTokens = c.DeadWindowTokens, Init = new SaeInit { Seed = Seed() } },
-                new OptimizerSettings { LearningRate = Lr(c.NumLatents), WarmupSteps = warmup, SparsityWarmupFraction = c.SparsityWarmupFraction }));
         return plan;
     }
 
@@ -329,7 +305,7 @@ public sealed partial class Reproduction : IDisposable
         foreach (var p in plan)
         {
             var sae = SaeRegistry.Create(p.Sae);
-            _runs.Add(new TrainedSae(p.Name, p.Family, p.N, p.K, p.Lambda, sae, new TrainingRun(p.Name, sae, p.Settings)));
+            _runs.Add(new TrainedSae(p.Id, sae, new TrainingRun(p.Id.Name, sae, p.Settings)));
         }
         _log(string.Create(CultureInfo.InvariantCulture,
             $"  {_runs.Count} SAEs from one pass: {Config.TrainingTokens:N0} tokens in {Config.Steps} steps of {Config.BatchSize}"));
@@ -349,10 +325,10 @@ public sealed partial class Reproduction : IDisposable
         var runs = _runs.Select(r =>
         {
             var o = outcome[r.Name];
-            return new SaeRunTraining(r.Name, r.Family, r.NumLatents, r.K, r.Lambda, r.Run.Settings.LearningRate!.Value, o.Steps, o.Tokens,
+            return new SaeRunTraining(r.Id, r.Run.Settings.LearningRate!.Value, o.Steps, o.Tokens,
                 o.Diverged, o.Message, o.FinalLosses, o.DeadFraction, Curve(r));
         }).ToList();
-        foreach (var r in runs.Where(r => r.Diverged)) _log($"  WARNING: run {r.Name} stopped: {r.Message}");
+        foreach (var r in runs.Where(r => r.Diverged)) _log($"  WARNING: run {r.Run.Name} stopped: {r.Message}");
         var result = new TrainingResult(Config.Steps, Config.TrainingTokens, Config.BatchSize, seconds, Config.TrainingTokens / seconds, runs);
         _results = _results with { Training = result };
         return result;

@@ -1,5 +1,8 @@
-using SaeWorkbench.Subject;
+using System.Text.Json.Serialization;
 using SaeWorkbench.Metrics;
+using SaeWorkbench.Saes;
+using SaeWorkbench.Subject;
+
 namespace SaeWorkbench.Experiments;
 
 /// <summary>Wall time of one step of the reproduction.</summary>
@@ -37,12 +40,10 @@ public sealed record TrainingCurve(string LossTerm, long[] Steps, double[] Loss,
 
 /// <summary>One trained SAE of the shared pass.</summary>
 /// <remarks><list type="bullet">
-/// <item><term>Family</term><description>topk, batchtopk, multitopk, relu, jumprelu or gated.</description></item>
-/// <item><term>K</term><description>k for the TopK family, null otherwise.</description></item>
-/// <item><term>Lambda</term><description>The sparsity coefficient of relu, jumprelu and gated, null otherwise.</description></item>
+/// <item><term>Run</term><description>The architecture, width and sparsity knob (k for the TopK family, lambda for relu, jumprelu and gated).</description></item>
 /// </list></remarks>
 public sealed record SaeRunTraining(
-    string Name, string Family, long NumLatents, long? K, double? Lambda, double LearningRate, long Steps, long Tokens,
+    SaeRunId Run, double LearningRate, long Steps, long Tokens,
     bool Diverged, string? Message, IReadOnlyDictionary<string, double> FinalLosses, double DeadFraction, TrainingCurve Curve);
 
 /// <summary>Section 3 (training): every SAE trained from one pass over the harvested activations.</summary>
@@ -55,18 +56,18 @@ public sealed record TrainingResult(long StepsPerRun, long TokensPerRun, long Ba
 /// <item><term>DenseFraction</term><description>Latents that fired on more than 10% of them.</description></item>
 /// </list></remarks>
 public sealed record SaeRunEvaluation(
-    string Name, string Family, long NumLatents, long? K, double? Lambda, bool Diverged,
+    SaeRunId Run, bool Diverged,
     double L0, double NormalizedMse, double ExplainedVariance, double DeadFraction, double DenseFraction, DownstreamLossResult? Downstream);
 
-/// <summary>Section 3: the architectures at matched sparsity (per family, the run at NumLatents whose test L0 is nearest
+/// <summary>Section 3: the architectures at matched sparsity (per architecture, the run at NumLatents whose test L0 is nearest
 /// MainK), beside every run of that width (the L0-MSE frontier).</summary>
 public sealed record ArchitecturesResult(long NumLatents, long MainK, IReadOnlyList<SaeRunEvaluation> Matched, IReadOnlyList<SaeRunEvaluation> AllAtWidth,
     IReadOnlyList<FrontierAtL0> AtMainK);
 
-/// <summary>A family's L0-MSE frontier read at L0 = MainK: interpolated between the two runs whose test L0 bracket it
+/// <summary>An architecture's L0-MSE frontier read at L0 = MainK: interpolated between the two runs whose test L0 bracket it
 /// (log normalized MSE linear in log L0; delta loss linear in log L0), or the run itself when its L0 is MainK; null when
 /// no pair of runs brackets MainK.</summary>
-public sealed record FrontierAtL0(string Family, double L0, double? NormalizedMse, double? DeltaLoss, string? From);
+public sealed record FrontierAtL0(SaeArchitecture Architecture, double L0, double? NormalizedMse, double? DeltaLoss, string? From);
 
 /// <summary>A fitted parameter with its confidence interval.</summary>
 public sealed record FitParameter(string Name, double Value, double StandardError, double Lower, double Upper);
@@ -91,7 +92,7 @@ public sealed record ScalingPoint(long NumLatents, long K, double NormalizedMse,
 public sealed record ScalingResult(IReadOnlyList<ScalingPoint> Points, IReadOnlyDictionary<long, FitSummary> PowerLawByK, FitSummary Joint);
 
 /// <summary>One SAE swept at test time with one kind of activation.</summary>
-public sealed record ProgressiveSeries(string Run, string Family, long? TrainedK, string Activation, ProgressiveCodeResult Sweep);
+public sealed record ProgressiveSeries(SaeRunId Run, string Activation, ProgressiveCodeResult Sweep);
 
 /// <summary>Section 5: progressive codes.</summary>
 public sealed record ProgressiveResult(IReadOnlyList<ProgressiveSeries> Series);
@@ -99,8 +100,16 @@ public sealed record ProgressiveResult(IReadOnlyList<ProgressiveSeries> Series);
 /// <summary>One probe task kept for the probe loss, with its positives in the probes' training and held-out parts.</summary>
 public sealed record ProbeTask(string Name, string Category, long TrainPositives, long HeldOutPositives, double BaseRate);
 
-/// <summary>The probe loss of one code (an SAE, or the raw residual-stream coordinates).</summary>
-public sealed record ProbeRun(string Run, string Family, ProbeLossResult Result);
+/// <summary>The probe loss of one code: an SAE's latents, or (<paramref name="Run"/> null) the raw residual-stream coordinates.</summary>
+public sealed record ProbeRun(SaeRunId? Run, ProbeLossResult Result)
+{
+    /// <summary>The run name, or "residual" for the residual stream.</summary>
+    public string Name => Run?.Name ?? "residual";
+
+    /// <summary>As the report writes it.</summary>
+    [JsonIgnore]
+    public string Label => Run?.Label ?? "residual stream (no SAE)";
+}
 
 /// <summary>Section 6: probe loss on the corpus labels.</summary>
 /// <remarks><list type="bullet">
@@ -128,19 +137,19 @@ public sealed record N2gShowcase(long Latent, string? ProbeTask, string Text, st
 /// <item><term>SampleZeroed</term><description>Each sampled latent set to zero, the other latents kept: what an explanation that never fires would give.</description></item>
 /// </list></remarks>
 public sealed record N2gResult(
-    string Run, int SampledLatents, int ExplainedLatents, int TrainWindows, int TestWindows, double MeanPrecision, double MeanRecall,
+    SaeRunId Run, int SampledLatents, int ExplainedLatents, int TrainWindows, int TestWindows, double MeanPrecision, double MeanRecall,
     double MedianPrecision, double MedianRecall, IReadOnlyList<N2gLatentResult> Latents, IReadOnlyList<N2gShowcase> Showcase,
     DownstreamLossResult Sae, DownstreamLossResult Explained, DownstreamLossResult SampleZeroed, double SequencesPerLatent,
     double ExplainSeconds, double ScoreSeconds);
 
 /// <summary>Section 8: the sparsity of ablation effects of one SAE.</summary>
-public sealed record AblationRun(string Run, string Family, AblationSparsityResult Result);
+public sealed record AblationRun(SaeRunId Run, AblationSparsityResult Result);
 
 /// <summary>Section 8.</summary>
 public sealed record AblationResult(int Sites, int Positions, long Vocab, IReadOnlyList<AblationRun> Runs);
 
 /// <summary>Section 9: refinement of one SAE's values on its own support.</summary>
-public sealed record RefinementRun(string Run, string Family, RefinementResult Result);
+public sealed record RefinementRun(SaeRunId Run, RefinementResult Result);
 
 /// <summary>Section 9.</summary>
 public sealed record RefinementSummary(int Tokens, IReadOnlyList<RefinementRun> Runs);
@@ -149,7 +158,7 @@ public sealed record RefinementSummary(int Tokens, IReadOnlyList<RefinementRun> 
 public sealed record HistogramBins(double[] Edges, long[] Counts);
 
 /// <summary>Section 10: decoder geometry of one SAE against random directions of the same shape.</summary>
-public sealed record GeometryRun(string Run, string Family, long NumLatents, double MeanMaxCosine, double MedianMaxCosine,
+public sealed record GeometryRun(SaeRunId Run, double MeanMaxCosine, double MedianMaxCosine,
     double FractionAbove09, double RandomMeanMaxCosine, double RandomMedianMaxCosine, HistogramBins Decoder, HistogramBins Random);
 
 /// <summary>Section 10.</summary>

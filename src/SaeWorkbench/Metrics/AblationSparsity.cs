@@ -62,7 +62,7 @@ public static class AblationSparsity
     /// Samples <see cref="AblationSparsityConfig.Sites"/> positions from <paramref name="windows"/> (each [1, T_ctx] or
     /// [B, T_ctx] int64) and measures every active latent's ablation effect there.
     /// </summary>
-    public static AblationSparsityResult Evaluate(Gpt2 model, string hook, SparseAutoencoder sae, IReadOnlyList<Tensor> windows, AblationSparsityConfig? config = null)
+    public static AblationSparsityResult Evaluate(Gpt2 model, HookPoint hook, SparseAutoencoder sae, IReadOnlyList<Tensor> windows, AblationSparsityConfig? config = null)
     {
         config ??= new AblationSparsityConfig();
         config.Validate();

@@ -25,11 +25,11 @@ public static class DownstreamLoss
     /// ablation. Pass it to <see cref="Evaluate"/> when scoring several SAEs on the same windows so that these passes are
     /// not repeated per SAE.
     /// </summary>
-    public static DownstreamLossBaseline Baseline(Gpt2 model, string hook, IReadOnlyList<Tensor> windows)
+    public static DownstreamLossBaseline Baseline(Gpt2 model, HookPoint hook, IReadOnlyList<Tensor> windows)
     {
         ArgumentNullException.ThrowIfNull(model);
         if (windows.Count == 0) throw new ArgumentException("no token windows to evaluate", nameof(windows));
-        HookPoint.Parse(hook, model.Config.NLayer);
+        hook.CheckFor(model.Config.NLayer);
         using var noGrad = no_grad();
 
         // Pass 1: the site's mean activation over all evaluated positions.
@@ -66,14 +66,14 @@ public static class DownstreamLoss
     /// Evaluates a replacement of the activation at <paramref name="hook"/> on token windows.
     /// </summary>
     /// <param name="model">The language model.</param>
-    /// <param name="hook">TransformerLens hook name of the SAE's site, e.g. "blocks.2.hook_resid_post".</param>
+    /// <param name="hook">The SAE's site, e.g. blocks.2.hook_resid_post (<see cref="HookPoint.Parse(string, int)"/>).</param>
     /// <param name="replace">Given the site's activation [B, T, D] and the tokens [B, T], the tensor spliced in instead
     ///   (the SAE reconstruction; for explanation reconstruction, the decode of simulated latents).</param>
     /// <param name="windows">Token windows as int64 [B, T] batches.</param>
     /// <param name="keepPerToken">Keep the per-token KL values (for histograms), [total tokens].</param>
     /// <param name="baseline">The <see cref="Baseline"/> of the same hook and windows, when several replacements are scored
     ///   on them (computed here, and disposed, when null).</param>
-    public static DownstreamLossResult Evaluate(Gpt2 model, string hook, Func<Tensor, Tensor, Tensor> replace, IReadOnlyList<Tensor> windows,
+    public static DownstreamLossResult Evaluate(Gpt2 model, HookPoint hook, Func<Tensor, Tensor, Tensor> replace, IReadOnlyList<Tensor> windows,
         bool keepPerToken = false, DownstreamLossBaseline? baseline = null)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -156,7 +156,7 @@ public sealed record DownstreamLossResult(long Tokens, double CeOriginal, double
 /// <param name="CeOriginal">Cross-entropy of the unmodified model.</param>
 /// <param name="CeZeroAblation">Cross-entropy with the site set to zero.</param>
 /// <param name="CeMeanAblation">Cross-entropy with the site set to <paramref name="Mean_D"/>.</param>
-public sealed record DownstreamLossBaseline(string Hook, IReadOnlyList<Tensor> Windows, Tensor Mean_D, long Tokens,
+public sealed record DownstreamLossBaseline(HookPoint Hook, IReadOnlyList<Tensor> Windows, Tensor Mean_D, long Tokens,
     double CeOriginal, double CeZeroAblation, double CeMeanAblation) : IDisposable
 {
     public void Dispose() => Mean_D.Dispose();

@@ -37,7 +37,7 @@ public static class ExplanationReconstruction
     ///   setting when every latent is explained).</param>
     /// <param name="baseline">The <see cref="DownstreamLoss.Baseline"/> of this hook and these windows, shared with other
     ///   evaluations on them (computed here when null).</param>
-    public static ExplanationReconstructionResult Evaluate(Gpt2 model, string hook, SparseAutoencoder sae, Func<Tensor, Tensor> simulate,
+    public static ExplanationReconstructionResult Evaluate(Gpt2 model, HookPoint hook, SparseAutoencoder sae, Func<Tensor, Tensor> simulate,
         long[] latentIds, Tensor scale_L, IReadOnlyList<Tensor> windows, bool keepUnsimulated = false, DownstreamLossBaseline? baseline = null)
     {
         ArgumentNullException.ThrowIfNull(simulate);

@@ -20,7 +20,7 @@ namespace SaeWorkbench.Models;
 /// <para>
 /// Every activation can be read or replaced at TransformerLens's hook points (<see cref="HookSite"/>) and a pass can
 /// stop at one (<see cref="Run(Tensor, Hooks?, HookPoint?)"/>). Evaluation helpers (<see cref="Logits"/>,
-/// <see cref="RunToHook"/>, <see cref="RunWithCache"/>) run without autograd; <see cref="Loss"/> and
+/// <see cref="RunToHook(Tensor, HookPoint, Hooks?)"/>, <see cref="RunWithCache"/>) run without autograd; <see cref="Loss"/> and
 /// <see cref="Run(Tensor, Hooks?, HookPoint?)"/> follow the current grad mode, so an optimiser over
 /// <see cref="nn.Module.parameters"/> trains the model.
 /// </para>
@@ -99,10 +99,14 @@ public sealed class Gpt2 : nn.Module<Tensor, Tensor>
 
     /// <summary>The activation at <paramref name="hookName"/> (e.g. "blocks.8.hook_resid_post" -&gt; [B, T, D]), without
     /// autograd, stopping the pass there.</summary>
-    public Tensor RunToHook(Tensor tokens_BT, string hookName, Hooks? hooks = null)
+    public Tensor RunToHook(Tensor tokens_BT, string hookName, Hooks? hooks = null) => RunToHook(tokens_BT, HookPoint.Parse(hookName, Config.NLayer), hooks);
+
+    /// <inheritdoc cref="RunToHook(Tensor, string, Hooks?)"/>
+    public Tensor RunToHook(Tensor tokens_BT, HookPoint hook, Hooks? hooks = null)
     {
+        hook.CheckFor(Config.NLayer);
         using var noGrad = no_grad();
-        return RunCore(tokens_BT, hooks, HookPoint.Parse(hookName, Config.NLayer), null);
+        return RunCore(tokens_BT, hooks, hook, null);
     }
 
     /// <summary>

@@ -151,6 +151,10 @@ public readonly record struct HookPoint : IComparable<HookPoint>
         return p;
     }
 
+    /// <summary>This point, checked against a model with <paramref name="nLayer"/> blocks: a layer outside [0, nLayer) is
+    /// an <see cref="ArgumentException"/> as in <see cref="Parse(string, int)"/>.</summary>
+    public HookPoint CheckFor(int nLayer) => Layer < nLayer ? this : Parse(Name, nLayer);
+
     /// <summary>Reads a hook name without knowing the model (any layer >= 0 is accepted); unknown names are refused as in <see cref="Parse(string, int)"/>.</summary>
     public static HookPoint ParseSyntax(string name)
     {

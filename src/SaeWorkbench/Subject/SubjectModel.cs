@@ -93,7 +93,7 @@ public sealed class SubjectModel : IDisposable
     }
 
     /// <summary>The activations at the hook for int64 tokens [B, T]: [B, T, DIn] (no autograd; the pass stops there).</summary>
-    public Tensor HookActivations(Tensor tokens_BT) => Model.RunToHook(tokens_BT, HookName);
+    public Tensor HookActivations(Tensor tokens_BT) => Model.RunToHook(tokens_BT, Hook);
 
     /// <summary>A token that N2G uses to blank a position and to test the start of a sequence: " _" (GPT-2's 4808, what the
     /// TopK paper's code uses) when the vocabulary has it, else "_".</summary>

@@ -2,6 +2,7 @@ using SaeWorkbench.Metrics.N2g;
 using Microsoft.Data.Analysis;
 using SaeWorkbench.Experiments;
 using SaeWorkbench.Metrics;
+using SaeWorkbench.Saes;
 
 namespace SaeWorkbench.Tables;
 
@@ -108,13 +109,13 @@ public static class ResultTables
     public static DataFrame ToDataFrame(this ArchitecturesResult r)
     {
         ArgumentNullException.ThrowIfNull(r);
-        var matched = r.Matched.Select(m => m.Name).ToHashSet(StringComparer.Ordinal);
+        var matched = r.Matched.Select(m => m.Run.Name).ToHashSet(StringComparer.Ordinal);
         var table = Table.FromRecords(r.AllAtWidth);
-        table.Columns.Insert(2, new BooleanDataFrameColumn("Matched", r.AllAtWidth.Select(e => matched.Contains(e.Name))));
+        table.Columns.Insert(2, new BooleanDataFrameColumn("Matched", r.AllAtWidth.Select(e => matched.Contains(e.Run.Name))));
         return table;
     }
 
-    /// <summary>One row per family: the frontier interpolated at the main k's L0.</summary>
+    /// <summary>One row per architecture: the frontier interpolated at the main k's L0.</summary>
     public static DataFrame ToDataFrame(this IEnumerable<FrontierAtL0> rows) => Table.FromRecords(rows);
 
     /// <summary>One row per parameter of the fit.</summary>
@@ -129,11 +130,11 @@ public static class ResultTables
     /// <summary>One row per (run, swept activation), the native activation marked <c>Native</c>.</summary>
     public static DataFrame ToDataFrame(this ProgressiveResult r) =>
         Table.FromRecords(r.Series.SelectMany(s => s.Sweep.Points.Prepend(s.Sweep.Native).Select((p, i) =>
-            new ProgressiveRow(s.Run, s.Family, s.TrainedK, i == 0, p))));
+            new ProgressiveRow(s.Run, i == 0, p))));
 
-    /// <summary>One row per (run, task): the run and family, then the task's probe result.</summary>
+    /// <summary>One row per (run, task): the run and architecture, then the task's probe result.</summary>
     public static DataFrame ToDataFrame(this ProbeResult r) =>
-        Table.FromRecords(r.Runs.SelectMany(run => run.Result.Tasks.Select(t => new ProbeRow(run.Run, run.Family, t))));
+        Table.FromRecords(r.Runs.SelectMany(run => run.Result.Tasks.Select(t => new ProbeRow(run.Name, run.Run?.Architecture, t))));
 
     /// <summary>One row per task: name, category, positives, base rate.</summary>
     public static DataFrame ToDataFrame(this IEnumerable<ProbeTask> rows) => Table.FromRecords(rows);
@@ -165,9 +166,9 @@ public static class ResultTables
 
     private sealed record ProgressivePointRow(bool Native, string Activation, double Parameter, double L0, double Mse, double NormalizedMse);
 
-    private sealed record ProgressiveRow(string Run, string Family, long? TrainedK, bool Native, ProgressivePoint Point);
+    private sealed record ProgressiveRow(SaeRunId Run, bool Native, ProgressivePoint Point);
 
-    private sealed record ProbeRow(string Run, string Family, ProbeTaskResult Task);
+    private sealed record ProbeRow(string Run, SaeArchitecture? Architecture, ProbeTaskResult Task);
 
     private sealed record N2gExplanationRow(long LatentId, int Patterns, N2gExplanationStats Stats);
 }

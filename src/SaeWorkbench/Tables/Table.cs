@@ -1,6 +1,7 @@
 using System.Collections;
 using System.Reflection;
 using Microsoft.Data.Analysis;
+using SaeWorkbench.Saes;
 
 namespace SaeWorkbench.Tables;
 
@@ -84,6 +85,7 @@ public static class Table
         if (t == typeof(bool)) return new BooleanDataFrameColumn(name, As<bool>());
         if (t == typeof(TimeSpan)) return new DoubleDataFrameColumn(name + "_s", cells.Select(c => c is TimeSpan s ? s.TotalSeconds : (double?)null));
         if (t == typeof(string) || t.IsEnum || t == typeof(char)) return new StringDataFrameColumn(name, cells.Select(c => c?.ToString()));
+        if (t == typeof(SaeArchitecture)) return new StringDataFrameColumn(name, cells.Select(c => (c as SaeArchitecture)?.Name));
         if (t == typeof(DateTimeOffset)) return new StringDataFrameColumn(name, cells.Select(c => c is DateTimeOffset d ? d.ToString("O", System.Globalization.CultureInfo.InvariantCulture) : null));
         if (t == typeof(DateTime)) return new StringDataFrameColumn(name, cells.Select(c => c is DateTime d ? d.ToString("O", System.Globalization.CultureInfo.InvariantCulture) : null));
         return null;

@@ -1,3 +1,4 @@
+using SaeWorkbench.Saes;
 using SaeWorkbench.Subject;
 using SaeWorkbench.Experiments;
 using Xunit;
@@ -21,14 +22,19 @@ public class ReproduceConfigTests
         { ReproduceConfig.Default with { HarvestTokens = 10 }, "ReproduceConfig.HarvestTokens = 10" },
         { ReproduceConfig.Default with { DownstreamWindows = 1000 }, "ReproduceConfig.DownstreamWindows = 1000" },
         { ReproduceConfig.Default with { TrainingTokens = 100 }, "ReproduceConfig.TrainingTokens = 100" },
-        { ReproduceConfig.Default with { Ks = [16, 16] }, "ReproduceConfig.Ks = [16, 16]" },
-        { ReproduceConfig.Default with { ScalingLatents = [256, 512, 1024] }, "ReproduceConfig.ScalingLatents = [256, 512, 1024] is out of range: must be at least 4 distinct values" },
-        { ReproduceConfig.Default with { Ks = [8, 16, 512] }, "ReproduceConfig.Ks = [8, 16, 512] is out of range: must be values in [1, the smallest width = 256]" },
-        { ReproduceConfig.Default with { MainK = 12 }, "ReproduceConfig.MainK = 12 is out of range: must be one of Ks = [8, 16, 32]" },
-        { ReproduceConfig.Default with { MultiTopKKs = [32], NumLatents = 100 }, "ReproduceConfig.MultiTopKKs = [32]" },
-        { ReproduceConfig.Default with { BatchTopKKs = [7] }, "ReproduceConfig.BatchTopKKs = [7]" },
-        { ReproduceConfig.Default with { ReluL1Coefficients = [0.1, -1] }, "ReproduceConfig.ReluL1Coefficients = [0.1, -1]" },
-        { ReproduceConfig.Default with { JumpReluL0Coefficients = [] }, "ReproduceConfig.JumpReluL0Coefficients = []" },
+        { With(new(SaeRegistry.TopK, [16, 16], [256, 512, 1024, 2048])), "ReproduceConfig.Sweeps[topk].Values = [16, 16]" },
+        { With(new(SaeRegistry.TopK, [8, 16, 32], [256, 512, 1024])), "ReproduceConfig.Sweeps[topk].Widths = [256, 512, 1024] is out of range: must be at least 4 distinct widths (the scaling grid), including NumLatents = 1024" },
+        { With(new(SaeRegistry.TopK, [8, 16, 512], [256, 512, 1024, 2048])), "ReproduceConfig.Sweeps[topk].Values = [8, 16, 512] is out of range: must be k values in [1, the smallest width = 256]" },
+        { With(new(SaeRegistry.TopK, [8, 16.5], [256, 512, 1024, 2048])), "ReproduceConfig.Sweeps[topk].Values = [8, 16.5] is out of range: must be at least one value, distinct, each a whole k >= 1" },
+        { ReproduceConfig.Default with { MainK = 12 }, "ReproduceConfig.MainK = 12 is out of range: must be one of the topk sweep's k = [8, 16, 32]" },
+        { ReproduceConfig.Default with { NumLatents = 100 }, "ReproduceConfig.Sweeps[topk].Widths" },
+        { With(new(SaeRegistry.MultiTopK, [32])) with { NumLatents = 100, Sweeps = [new(SaeRegistry.TopK, [16, 32], [64, 100, 128, 256]), new(SaeRegistry.MultiTopK, [32])] }, "ReproduceConfig.Sweeps[multitopk].Values = [32]" },
+        { With(new(SaeRegistry.MultiTopK, [8])), "ReproduceConfig.Sweeps[multitopk].Values = [8] is out of range: must be a list containing MainK = 16" },
+        { With(new(SaeRegistry.BatchTopK, [2048])), "ReproduceConfig.Sweeps[batchtopk].Values = [2048]" },
+        { With(new(SaeRegistry.Relu, [0.1, -1])), "ReproduceConfig.Sweeps[relu].Values = [0.1, -1]" },
+        { With(new(SaeRegistry.JumpRelu, [])), "ReproduceConfig.Sweeps[jumprelu].Values = []" },
+        { ReproduceConfig.Default with { Sweeps = [.. ReproduceConfig.Default.Sweeps, new(SaeRegistry.Gated, [1.0])] }, "ReproduceConfig.Sweeps = gated is out of range: must be at most one sweep per architecture" },
+        { ReproduceConfig.Default with { Sweeps = [.. ReproduceConfig.Default.Sweeps.Where(x => x.Architecture != SaeRegistry.MultiTopK)] }, "must be a list with a multitopk sweep" },
         { ReproduceConfig.Default with { JumpReluInitialThreshold = 0 }, "ReproduceConfig.JumpReluInitialThreshold = 0" },
         { ReproduceConfig.Default with { LearningRate = double.NaN }, "ReproduceConfig.LearningRate = NaN" },
         { ReproduceConfig.Default with { WarmupFraction = 1.5 }, "ReproduceConfig.WarmupFraction = 1.5" },
@@ -39,6 +45,24 @@ public class ReproduceConfigTests
         { ReproduceConfig.Default with { AblationPositions = 65 }, "ReproduceConfig.AblationPositions = 65 is out of range: must be in [1, ContextLength = 64]" },
         { ReproduceConfig.Default with { Hook = " " }, "ReproduceConfig.Hook" },
     };
+
+    /// <summary>The default config with the sweep of <paramref name="sweep"/>'s architecture replaced by it.</summary>
+    private static ReproduceConfig With(SaeSweep sweep) => ReproduceConfig.Default with
+    {
+        Sweeps = [.. ReproduceConfig.Default.Sweeps.Select(x => x.Architecture == sweep.Architecture ? sweep : x)],
+    };
+
+    [Fact]
+    public void TheDefaultPlanHasEveryArchitectureOnceAndTheTopKGrid()
+    {
+        var c = ReproduceConfig.Default;
+        Assert.Equal(SaeRegistry.All, c.Sweeps.Select(x => x.Architecture));
+        Assert.Equal(new long[] { 8, 16, 32 }, c.Ks);
+        Assert.Equal(new long[] { 256, 512, 1024, 2048 }, c.ScalingLatents);
+        Assert.Equal(["topk-n256-k8", "topk-n256-k16", "topk-n256-k32", "topk-n512-k8"],
+            c.SweepOf(SaeRegistry.TopK)!.Runs(c.NumLatents).Take(4).Select(r => r.Name));
+        Assert.Equal(["jumprelu-n1024-l0_0.001", "jumprelu-n1024-l0_0.01"], c.SweepOf(SaeRegistry.JumpRelu)!.Runs(c.NumLatents).Select(r => r.Name));
+    }
 
     [Theory]
     [MemberData(nameof(BadConfigs))]
@@ -60,20 +84,20 @@ public class ReproduceConfigTests
 
 public class FrontierAtL0Tests
 {
-    private static SaeRunEvaluation Run(string name, double l0, double mse, double delta) =>
-        new(name, "relu", 1024, null, 0.1, false, l0, mse, 1 - mse, 0, 0,
+    private static SaeRunEvaluation Run(double lambda, double l0, double mse, double delta) =>
+        new(SaeRegistry.Relu.Run(1024, lambda), false, l0, mse, 1 - mse, 0, 0,
             new SaeWorkbench.Metrics.DownstreamLossResult(100, 2, 2 + delta, delta, 0.01, 3, 3, 0.9, 0.9, null));
 
     [Fact]
     public void TheFrontierIsInterpolatedLogLogBetweenTheBracketingRuns()
     {
-        var runs = new[] { Run("a", 4, 0.4, 0.3), Run("b", 8, 0.2, 0.2), Run("c", 32, 0.05, 0.1) };
-        var p = Reproduction.FrontierAt("relu", runs, 16);
+        var runs = new[] { Run(0.4, 4, 0.4, 0.3), Run(0.2, 8, 0.2, 0.2), Run(0.1, 32, 0.05, 0.1) };
+        var p = Reproduction.FrontierAt(SaeRegistry.Relu, runs, 16);
         Assert.Equal(Math.Sqrt(0.2 * 0.05), p.NormalizedMse!.Value, 12);   // halfway in log L0: the geometric mean
         Assert.Equal(0.15, p.DeltaLoss!.Value, 12);
-        Assert.Equal("between b and c", p.From);
-        Assert.Equal(0.2, Reproduction.FrontierAt("relu", runs, 8.05).NormalizedMse!.Value, 12);   // within 1%: the run itself
-        Assert.Null(Reproduction.FrontierAt("relu", runs, 64).NormalizedMse);                     // nothing brackets it
-        Assert.Null(Reproduction.FrontierAt("relu", runs, 2).From);
+        Assert.Equal("between relu-n1024-l1_0.2 and relu-n1024-l1_0.1", p.From);
+        Assert.Equal(0.2, Reproduction.FrontierAt(SaeRegistry.Relu, runs, 8.05).NormalizedMse!.Value, 12);   // within 1%: the run itself
+        Assert.Null(Reproduction.FrontierAt(SaeRegistry.Relu, runs, 64).NormalizedMse);                     // nothing brackets it
+        Assert.Null(Reproduction.FrontierAt(SaeRegistry.Relu, runs, 2).From);
     }
 }

@@ -66,14 +66,14 @@ public sealed class AblationSparsityTests
         using var sae = new TopKSae(new TopKSaeConfig { DIn = 16, NumLatents = 64, K = 4, Init = new SaeInit { Seed = 1 } });
         using var gen = new Generator(2);
         var windows = new List<Tensor> { randint(0, 37, new[] { 2L, 12 }, int64, generator: gen) };
-        var r = AblationSparsity.Evaluate(model, "blocks.0.hook_resid_post", sae, windows, new AblationSparsityConfig { Positions = 4, Sites = 5, Seed = 7 });
+        var r = AblationSparsity.Evaluate(model, HookPoint.ResidPost(0), sae, windows, new AblationSparsityConfig { Positions = 4, Sites = 5, Seed = 7 });
         Assert.Equal(5, r.ActivePerSite.Length);
         Assert.All(r.ActivePerSite, l => Assert.Equal(4, l));
         Assert.Equal(20, r.EffectiveCounts.Length);
         Assert.All(r.EffectiveCounts, c => Assert.InRange(c, 1.0, 37 * 4));
         Assert.Equal(r.MeanEffectiveCount / (37 * 4), r.MeanFractionOfVT, 12);
         // Same seed, same sites, same numbers.
-        var again = AblationSparsity.Evaluate(model, "blocks.0.hook_resid_post", sae, windows, new AblationSparsityConfig { Positions = 4, Sites = 5, Seed = 7 });
+        var again = AblationSparsity.Evaluate(model, HookPoint.ResidPost(0), sae, windows, new AblationSparsityConfig { Positions = 4, Sites = 5, Seed = 7 });
         Assert.Equal(r.EffectiveCounts, again.EffectiveCounts);
     }
 }

@@ -8,7 +8,7 @@ namespace SaeWorkbench.Tests.Metrics;
 public sealed class DownstreamLossTests
 {
     private static readonly Gpt2Config Config = new() { NLayer = 2, NHead = 2, NEmbd = 16, NPositions = 12, VocabSize = 37 };
-    private const string Site = "blocks.0.hook_resid_post";
+    private static readonly HookPoint Site = HookPoint.ResidPost(0);
 
     private static List<Tensor> Windows(int batches, ulong seed)
     {
@@ -83,7 +83,7 @@ public sealed class DownstreamLossTests
         var shared = DownstreamLoss.Evaluate(model, Site, Halve, windows, baseline: baseline);
         Assert.Equal(alone with { KlPerToken = null }, shared with { KlPerToken = null });
         Assert.Throws<ArgumentException>(() => DownstreamLoss.Evaluate(model, Site, Halve, Windows(2, 8), baseline: baseline));
-        Assert.Throws<ArgumentException>(() => DownstreamLoss.Evaluate(model, "blocks.1.hook_resid_post", Halve, windows, baseline: baseline));
+        Assert.Throws<ArgumentException>(() => DownstreamLoss.Evaluate(model, HookPoint.ResidPost(1), Halve, windows, baseline: baseline));
     }
 
     [Fact]
@@ -91,7 +91,7 @@ public sealed class DownstreamLossTests
     {
         using var scope = NewDisposeScope();
         using var model = HookTests.Model(Config, 3);
-        var e = Assert.ThrowsAny<ArgumentException>(() => DownstreamLoss.Evaluate(model, "blocks.9.hook_resid_post", (x, _) => x, Windows(1, 1)));
+        var e = Assert.ThrowsAny<ArgumentException>(() => DownstreamLoss.Evaluate(model, HookPoint.ResidPost(9), (x, _) => x, Windows(1, 1)));
         Assert.Contains("blocks.9", e.Message);
     }
 }

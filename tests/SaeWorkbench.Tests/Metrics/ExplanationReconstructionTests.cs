@@ -9,7 +9,7 @@ namespace SaeWorkbench.Tests.Metrics;
 public sealed class ExplanationReconstructionTests
 {
     private static readonly Gpt2Config Config = new() { NLayer = 2, NHead = 2, NEmbd = 16, NPositions = 12, VocabSize = 37 };
-    private const string Site = "blocks.0.hook_resid_post";
+    private static readonly HookPoint Site = HookPoint.ResidPost(0);
 
     [Fact]
     public void APerfectSimulationEqualsTheSaesOwnDownstreamLoss()

@@ -1,3 +1,4 @@
+using SaeWorkbench.Saes;
 using SaeWorkbench.Metrics.N2g;
 using System.Reflection;
 using Microsoft.Data.Analysis;
@@ -52,12 +53,13 @@ public sealed class ResultTablesTests
         Assert.Equal(0.4, t["Explanations.DeltaLoss"][0]);
         Assert.Equal(12, t["SimulatedLatents"][0]);
 
-        SaeRunEvaluation Eval(string name, DownstreamLossResult? d) => new(name, "topk", 512, 32, null, false, 31.5, 0.2, 0.8, 0.01, 0.0, d);
-        var evals = new[] { Eval("a", Downstream(0.3)), Eval("b", null) }.ToDataFrame();
+        SaeRunEvaluation Eval(long n, DownstreamLossResult? d) => new(SaeRegistry.TopK.Run(n, 32), false, 31.5, 0.2, 0.8, 0.01, 0.0, d);
+        var evals = new[] { Eval(512, Downstream(0.3)), Eval(1024, null) }.ToDataFrame();
         Assert.Equal(2, evals.Rows.Count);
-        Assert.Equal(["a", "b"], evals["Name"].Cast<string>());
-        Assert.Equal(32L, evals["K"][0]);
-        Assert.Null(evals["Lambda"][0]);                   // a nullable number: a null cell
+        Assert.Equal(["topk-n512-k32", "topk-n1024-k32"], evals["Run.Name"].Cast<string>());
+        Assert.Equal(["topk", "topk"], evals["Run.Architecture"].Cast<string>());   // a descriptor: its name
+        Assert.Equal(32L, evals["Run.K"][0]);
+        Assert.Null(evals["Run.Lambda"][0]);               // a nullable number: a null cell
         Assert.Equal(0.3, evals["Downstream.DeltaLoss"][0]);
         Assert.Null(evals["Downstream.DeltaLoss"][1]);     // no downstream result: nulls
     }
@@ -72,16 +74,16 @@ public sealed class ResultTablesTests
         Assert.Equal(0.3, curve["Loss"][2]);
 
         var losses = new Dictionary<string, double> { ["mse"] = 0.1, ["aux_k"] = 0.02 };
-        var run = new SaeRunTraining("topk-32", "topk", 512, 32, null, 1e-4, 1000, 4_096_000, false, null, losses, 0.05, new TrainingCurve("mse", [], [], []));
+        var run = new SaeRunTraining(SaeRegistry.TopK.Run(512, 32), 1e-4, 1000, 4_096_000, false, null, losses, 0.05, new TrainingCurve("mse", [], [], []));
         var training = new TrainingResult(1000, 4_096_000, 4096, 12.5, 327_680, [run]).ToDataFrame();
         Assert.Equal(0.02, training["FinalLosses.aux_k"][0]);
         Assert.Equal(0.1, training["FinalLosses.mse"][0]);
 
         ProgressivePoint P(string a, double l0) => new() { Activation = a, Parameter = double.NaN, L0 = l0, Mse = 1, NormalizedMse = 0.1 };
         var sweep = new ProgressiveCodeResult { Points = [P("topk:8", 8), P("topk:16", 16)], Native = P("native", 32), Tokens = 100 };
-        var progressive = new ProgressiveResult([new ProgressiveSeries("topk-32", "topk", 32, "topk", sweep)]).ToDataFrame();
+        var progressive = new ProgressiveResult([new ProgressiveSeries(SaeRegistry.TopK.Run(512, 32), "topk", sweep)]).ToDataFrame();
         Assert.Equal(3, progressive.Rows.Count);
-        Assert.Equal(["Run", "Family", "TrainedK", "Native", "Point.Activation", "Point.Parameter", "Point.L0", "Point.Mse", "Point.NormalizedMse"], Names(progressive));
+        Assert.Equal(["Run.Architecture", "Run.NumLatents", "Run.Sparsity", "Run.Name", "Run.K", "Run.Lambda", "Run.Label", "Native", "Point.Activation", "Point.Parameter", "Point.L0", "Point.Mse", "Point.NormalizedMse"], Names(progressive));
         Assert.Equal([true, false, false], progressive["Native"].Cast<bool?>().Select(b => b!.Value));
         Assert.Equal("topk:16", progressive["Point.Activation"][2]);
         Assert.Equal(3, sweep.ToDataFrame().Rows.Count);
@@ -96,9 +98,10 @@ public sealed class ResultTablesTests
             Tasks = [Task("digits", 0.2), Task("caps", 0.3)], MeanCrossEntropy = 0.25, MeanLabelEntropy = 0.7, TrainTokens = 1, HeldOutTokens = 1,
             NumLatents = 512, UnconvergedFits = 0, Config = new ProbeLossConfig(),
         };
-        var probes = new ProbeResult([], [], 1, 1, [new ProbeRun("a", "topk", probe), new ProbeRun("b", "relu", probe)]).ToDataFrame();
+        var probes = new ProbeResult([], [], 1, 1, [new ProbeRun(SaeRegistry.TopK.Run(512, 32), probe), new ProbeRun(null, probe)]).ToDataFrame();
         Assert.Equal(4, probes.Rows.Count);
-        Assert.Equal(["a", "a", "b", "b"], probes["Run"].Cast<string>());
+        Assert.Equal(["topk-n512-k32", "topk-n512-k32", "residual", "residual"], probes["Run"].Cast<string>());
+        Assert.Equal(["topk", "topk", null, null], probes["Architecture"].Cast<string?>());
         Assert.Equal(0.3, probes["Task.CrossEntropy"][3]);
 
         var scaling = new ScalingResult([new ScalingPoint(512, 32, 0.2, 31, null), new ScalingPoint(1024, 32, 0.15, 30, 0.1)],
@@ -106,12 +109,12 @@ public sealed class ResultTablesTests
         Assert.Equal(1024L, scaling.ToDataFrame()["NumLatents"][1]);
         Assert.Equal(["Name", "Value", "StandardError", "Lower", "Upper"], Names(scaling.Joint.ToDataFrame()));
 
-        var geometry = new GeometryResult(7, [new GeometryRun("a", "topk", 512, 0.4, 0.35, 0.01, 0.2, 0.19, new HistogramBins([0, 1], [3]), new HistogramBins([0, 1], [3]))]).ToDataFrame();
-        Assert.Equal(["Run", "Family", "NumLatents", "MeanMaxCosine", "MedianMaxCosine", "FractionAbove09", "RandomMeanMaxCosine", "RandomMedianMaxCosine"], Names(geometry));
+        var geometry = new GeometryResult(7, [new GeometryRun(SaeRegistry.TopK.Run(512, 32), 0.4, 0.35, 0.01, 0.2, 0.19, new HistogramBins([0, 1], [3]), new HistogramBins([0, 1], [3]))]).ToDataFrame();
+        Assert.Equal(["Run.Architecture", "Run.NumLatents", "Run.Sparsity", "Run.Name", "Run.K", "Run.Lambda", "Run.Label", "MeanMaxCosine", "MedianMaxCosine", "FractionAbove09", "RandomMeanMaxCosine", "RandomMedianMaxCosine"], Names(geometry));
 
-        var arch = new ArchitecturesResult(512, 32, [Eval2("topk")], [Eval2("topk"), Eval2("relu")], []).ToDataFrame();
+        var arch = new ArchitecturesResult(512, 32, [Eval2(SaeRegistry.TopK)], [Eval2(SaeRegistry.TopK), Eval2(SaeRegistry.Relu)], []).ToDataFrame();
         Assert.Equal([true, false], arch["Matched"].Cast<bool?>().Select(b => b!.Value));
-        static SaeRunEvaluation Eval2(string name) => new(name, name, 512, null, null, false, 30, 0.2, 0.8, 0, 0, null);
+        static SaeRunEvaluation Eval2(SaeArchitecture a) => new(a.Run(512, a.Knob.IsK ? 32 : 0.1), false, 30, 0.2, 0.8, 0, 0, null);
     }
 
     [Fact]

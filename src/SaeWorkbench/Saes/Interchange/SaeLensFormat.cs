@@ -62,36 +62,9 @@ public static class SaeLensFormat
             ["W_dec"] = (sae.W_dec_ND / s).contiguous(),
             ["b_dec"] = sae.b_dec_D / s,
         };
-        string architecture;
-        switch (sae)
-        {
-            case ReluSae relu:
-                architecture = "standard";
-                tensors["b_enc"] = relu.b_enc_N;
-                break;
-            case BatchTopKSae batch:
-                architecture = "jumprelu";
-                tensors["b_enc"] = batch.b_enc_N;
-                tensors["threshold"] = full(new[] { c.NumLatents }, batch.threshold.ToDouble(), c.DType, c.Device);
-                break;
-            case TopKSae topk:
-                architecture = "topk";
-                tensors["b_enc"] = topk.b_enc_N;
-                break;
-            case JumpReluSae jump:
-                architecture = "jumprelu";
-                tensors["b_enc"] = jump.b_enc_N;
-                tensors["threshold"] = jump.Threshold_N().to(c.DType);
-                break;
-            case GatedSae gated:
-                architecture = "gated";
-                tensors["b_gate"] = gated.b_gate_N;
-                tensors["r_mag"] = gated.r_mag_N;
-                tensors["b_mag"] = gated.b_mag_N;
-                break;
-            default:
-                throw new NotSupportedException($"{sae.GetType().Name} has no SAELens layout");
-        }
+        var mapping = SaeRegistry.Of(c).SaeLens;
+        mapping.WriteTensors(sae, tensors);
+        var architecture = mapping.Architecture;
         var meta = metadata ?? new SaeLensMetadata();
         var cfg = new JsonObject
         {
@@ -103,8 +76,8 @@ public static class SaeLensFormat
             ["normalize_activations"] = normalization,
             ["reshape_activations"] = "none",
             ["architecture"] = architecture,
-            ["activation_fn_str"] = architecture == "topk" ? "topk" : "relu",
-            ["activation_fn_kwargs"] = architecture == "topk" ? new JsonObject { ["k"] = ((TopKSae)sae).Config.K } : new JsonObject(),
+            ["activation_fn_str"] = "relu",
+            ["activation_fn_kwargs"] = new JsonObject(),
             ["finetuning_scaling_factor"] = false,
             ["model_name"] = meta.ModelName,
             ["hook_name"] = meta.HookName,
@@ -125,7 +98,7 @@ public static class SaeLensFormat
             },
             ["saewb_architecture"] = c.Architecture,
         };
-        if (architecture == "topk") cfg["k"] = ((TopKSae)sae).Config.K;
+        mapping.WriteConfig?.Invoke(sae, cfg);
         SafeTensors.Save(tensors, Path.Combine(directory, WeightsFile));
         WriteAtomically(Path.Combine(directory, ConfigFile), cfg.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
     }
@@ -180,42 +153,12 @@ public static class SaeLensFormat
         var unitNorm = (wDec.norm(1) - 1).abs().max().ToDouble() < 1e-4;
         var dev = device ?? CPU;
         var init = new SaeInit { GeometricMedianPreBias = false };
-        SparseAutoencoder sae;
-        switch (architecture)
-        {
-            case "standard":
-                sae = new ReluSae(new ReluSaeConfig { DIn = dIn, NumLatents = dSae, Normalization = normalization, ApplyDecoderBiasToInput = applyBDec, UnitNormDecoder = unitNorm, Init = init, Device = dev });
-                using (no_grad()) ((ReluSae)sae).b_enc_N.copy_(Get("b_enc", dSae));
-                break;
-            case "topk":
-                var k = cfg["k"]?.GetValue<long>() ?? cfg["activation_fn_kwargs"]?["k"]?.GetValue<long>()
-                    ?? throw new InvalidDataException($"'{cfgPath}': a topk SAE needs 'k' (or activation_fn_kwargs.k)");
-                sae = new TopKSae(new TopKSaeConfig { DIn = dIn, NumLatents = dSae, K = k, Normalization = normalization, ApplyDecoderBiasToInput = applyBDec, UnitNormDecoder = unitNorm, Init = init, Device = dev });
-                using (no_grad()) ((TopKSae)sae).b_enc_N.copy_(Get("b_enc", dSae));
-                break;
-            case "jumprelu":
-                sae = new JumpReluSae(new JumpReluSaeConfig { DIn = dIn, NumLatents = dSae, Normalization = normalization, ApplyDecoderBiasToInput = applyBDec, UnitNormDecoder = unitNorm, Init = init, Device = dev });
-                using (no_grad())
-                {
-                    var j = (JumpReluSae)sae;
-                    j.b_enc_N.copy_(Get("b_enc", dSae));
-                    // theta = 0 would be log 0; a threshold of 1e-30 is the same function on any float32 input.
-                    j.log_threshold_N.copy_(Get("threshold", dSae).clamp_min(1e-30).log());
-                }
-                break;
-            case "gated":
-                sae = new GatedSae(new GatedSaeConfig { DIn = dIn, NumLatents = dSae, Normalization = normalization, ApplyDecoderBiasToInput = applyBDec, UnitNormDecoder = unitNorm, Init = init, Device = dev });
-                using (no_grad())
-                {
-                    var g = (GatedSae)sae;
-                    g.b_gate_N.copy_(Get("b_gate", dSae));
-                    g.r_mag_N.copy_(Get("r_mag", dSae));
-                    g.b_mag_N.copy_(Get("b_mag", dSae));
-                }
-                break;
-            default:
-                throw new NotSupportedException($"'{cfgPath}': architecture '{architecture}' is not one of: standard, topk, jumprelu, gated");
-        }
+        var reader = SaeRegistry.All.Select(a => a.SaeLens).FirstOrDefault(m => m.Architecture == architecture && m.Read is not null)
+            ?? throw new NotSupportedException($"'{cfgPath}': architecture '{architecture}' is not one of: " +
+                string.Join(", ", SaeRegistry.All.Select(a => a.SaeLens).Where(m => m.Read is not null).Select(m => m.Architecture).Distinct()));
+        var sae = reader.Read!(new SaeLensReader(cfgPath, cfg, dIn, dSae,
+            shared => shared with { DIn = dIn, NumLatents = dSae, Normalization = normalization, ApplyDecoderBiasToInput = applyBDec, UnitNormDecoder = unitNorm, Init = init, Device = dev },
+            Get));
         using (no_grad())
         {
             sae.W_enc_ND.copy_(wEnc.t());

@@ -1,23 +1,12 @@
 using SaeWorkbench.Engine;
-using SaeWorkbench.Saes;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace SaeWorkbench.Training;
+namespace SaeWorkbench.Saes;
 
 /// <summary>
 /// Optimiser and schedule settings of one SAE's run. Every null field takes the architecture's default
-/// (<see cref="For"/>; facts sheet §2-3): Adam throughout (the fused single-pass form), no weight decay.
-/// <list type="table">
-/// <item><term>topk, batchtopk</term><description>lr = 2e-4 / sqrt(n / 2^14) (the lr scaling rule (?): 1.41e-4 at n = 32k; the
-///   paper quotes 1e-4), betas (0.9, 0.999), eps 6.25e-10, no warm-up or decay, no clipping (released code).</description></item>
-/// <item><term>jumprelu</term><description>Gemma Scope: lr 7e-5, betas (0, 0.999), eps 1e-8, cosine warm-up from 0.1 lr over
-///   1,000 steps, lambda warmed up linearly over 10,000 steps.</description></item>
-/// <item><term>gated</term><description>as jumprelu (the JumpReLU paper trains its Gated baselines alike) (?).</description></item>
-/// <item><term>relu</term><description>Anthropic's recipe (?): lr 5e-5, betas (0.9, 0.999), eps 1e-8, lambda warm-up over the
-///   first 5% of steps, linear lr decay over the last 20%, gradient clipping at norm 1.</description></item>
-/// </list>
-/// (?) marks values the facts sheet could not confirm from the papers' own text: options with these defaults.
+/// (<see cref="For"/>: the descriptor's <see cref="SaeArchitecture.OptimizerDefaults"/>, listed in <see cref="SaeRegistry"/>).
 /// </summary>
 public sealed record OptimizerSettings
 {
@@ -60,32 +49,8 @@ public sealed record OptimizerSettings
     /// <summary>Clip the global gradient L2 norm to this value; 0 = no clipping; >= 0.</summary>
     public double? GradClipNorm { get; init; }
 
-    /// <summary>The TopK paper's learning-rate scaling with the number of latents: 2e-4 / sqrt(n / 2^14) (?).</summary>
-    public static double ScaledLearningRate(long numLatents) => 2e-4 / Math.Sqrt(numLatents / 16384.0);
-
-    /// <summary>The architecture's defaults (see the type's summary), with every field set.</summary>
-    public static OptimizerSettings For(SaeConfig config) => config.Architecture switch
-    {
-        "topk" or "batchtopk" => new OptimizerSettings
-        {
-            LearningRate = ScaledLearningRate(config.NumLatents), Beta1 = 0.9, Beta2 = 0.999, Eps = 6.25e-10,
-            WarmupSteps = 0, WarmupStartFactor = 0, WarmupShape = Engine.WarmupShape.Linear, Decay = LrDecay.None, DecayFraction = 0,
-            DecayEndFactor = 0, SparsityWarmupSteps = 0, GradClipNorm = 0,
-        },
-        "jumprelu" or "gated" => new OptimizerSettings
-        {
-            LearningRate = 7e-5, Beta1 = 0.0, Beta2 = 0.999, Eps = 1e-8,
-            WarmupSteps = 1000, WarmupStartFactor = 0.1, WarmupShape = Engine.WarmupShape.Cosine, Decay = LrDecay.None, DecayFraction = 0,
-            DecayEndFactor = 0, SparsityWarmupSteps = 10_000, GradClipNorm = 0,
-        },
-        "relu" => new OptimizerSettings
-        {
-            LearningRate = 5e-5, Beta1 = 0.9, Beta2 = 0.999, Eps = 1e-8,
-            WarmupSteps = 0, WarmupStartFactor = 0, WarmupShape = Engine.WarmupShape.Linear, Decay = LrDecay.Linear, DecayFraction = 0.2,
-            DecayEndFactor = 0, SparsityWarmupFraction = 0.05, GradClipNorm = 1.0,
-        },
-        _ => throw new ArgumentException($"no optimiser defaults for architecture '{config.Architecture}'", nameof(config)),
-    };
+    /// <summary>The architecture's defaults (<see cref="SaeArchitecture.OptimizerDefaults"/>), with every field set.</summary>
+    public static OptimizerSettings For(SaeConfig config) => SaeRegistry.Of(config).OptimizerDefaults(config.NumLatents);
 
     /// <summary>These settings with every null field filled from the architecture's defaults, validated.</summary>
     public OptimizerSettings Resolve(SaeConfig config)

@@ -1,8 +1,7 @@
-using SaeWorkbench.Engine;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace SaeWorkbench.Training;
+namespace SaeWorkbench.Engine;
 
 /// <summary>How the learning rate decays after warm-up.</summary>
 public enum LrDecay
