@@ -232,16 +232,14 @@ public sealed partial class Reproduction : IDisposable
         var norms = x.norm(1);
         var first = _train.Positions.eq(0);
         double MeanWhere(Tensor mask) => mask.any().ToBoolean() ? norms.masked_select(mask).mean().ToDouble() : double.NaN;
-        var probe = SaeRegistry.Create(new TopKSaeConfig { DIn = Subject.DIn, NumLatents = 1, K = 1, Normalization = Config.Normalization, AuxK = 0, Init = new SaeInit { GeometricMedianPreBias = false } });
+        // The activations in the space every SAE sees them (the same normalisation for all), on a sample.
         var sample = x.narrow(0, 0, Math.Min(x.size(0), 65536));
-        probe.InitializeFromData(sample);
-        var (xn, _) = probe.Normalize(sample);
+        var (xn, _) = InputNormalizer.Apply(Config.Normalization, sample, InputNormalizer.FitScale(sample));
         var result = new HarvestResult(_train.Count, _trainWindows.Count, Documents(_trainWindows), _test.Count, _testWindows.Count, Documents(_testWindows),
             rate, Config.Normalization.ToString(), NormalizationFormula(Config.Normalization),
             norms.mean().ToDouble(), MeanWhere(first), MeanWhere(first.logical_not()),
             xn.square().sum(1).mean().ToDouble(), Losses.MseBaseline(xn).ToDouble(),
             Enumerable.Range(0, Config.ContextLength).Select(p => MeanWhere(_train.Positions.eq(p))).ToArray());
-        probe.Dispose();
         _log(string.Create(CultureInfo.InvariantCulture,
             $"  {result.TrainTokens:N0} training and {result.TestTokens:N0} test activations of width {Subject.DIn} at {rate:N0} tok/s; mean norm {result.MeanNorm:G4} (position 0: {result.MeanNormFirstPosition:G4})"));
         _results = _results with { Harvest = result };

@@ -4,29 +4,6 @@ using SaeWorkbench.Engine;
 
 namespace SaeWorkbench.Saes;
 
-/// <summary>
-/// How inputs are scaled before encoding (facts sheet §1). Every mode is undone on the
-/// reconstruction in <see cref="SaeOutput.ReconstructionInInputSpace_BD"/>; losses are computed
-/// in the normalised space, as each paper does.
-/// </summary>
-public enum InputNormalization
-{
-    /// <summary>Inputs are used as they are.</summary>
-    None,
-
-    /// <summary>Gemma Scope / JumpReLU: multiply every input by one scalar s, fitted on a sample so
-    /// that E[||s x||^2] = 1 (<see cref="SparseAutoencoder.InitializeFromData"/>). Undone by dividing by s.</summary>
-    UnitMeanSquaredNorm,
-
-    /// <summary>TopK paper: per token, subtract the mean over d_model, then scale to unit L2 norm.
-    /// Undone by multiplying by the norm and adding the mean back.</summary>
-    PerTokenUnitNorm,
-
-    /// <summary>Released GPT-2 TopK SAEs (and SAELens "layer_norm"): per token (x - mean) / (std + 1e-5)
-    /// with the unbiased std over d_model; undone as x_hat * std + mean.</summary>
-    PerTokenStandardize,
-}
-
 /// <summary>How the decoder directions start (facts sheet §2, §3).</summary>
 public enum DecoderInit
 {

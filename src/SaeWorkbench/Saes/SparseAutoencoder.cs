@@ -4,11 +4,6 @@ using static TorchSharp.torch;
 
 namespace SaeWorkbench.Saes;
 
-/// <summary>How a batch was normalised, to undo it on the reconstruction: x = x_norm * Scale + Shift.</summary>
-/// <param name="Scale">[B, 1] (per-token modes) or [] (scalar mode), or null for none.</param>
-/// <param name="Shift">[B, 1] per-token mean, or null.</param>
-public sealed record NormalizationState(Tensor? Scale, Tensor? Shift);
-
 /// <summary>
 /// What every SAE architecture shares (facts sheet §2, §3): the encoder and decoder weights, input
 /// normalisation and its undoing, encode/decode, the decoder unit-norm constraint, initialisation
@@ -98,8 +93,7 @@ public abstract class SparseAutoencoder : nn.Module
         var x = sample_BD.to(Config.DType, Config.Device);
         if (Config.Normalization == InputNormalization.UnitMeanSquaredNorm)
         {
-            var meanSq = x.square().sum(1).mean();
-            norm_scale.copy_(meanSq.rsqrt());
+            norm_scale.copy_(InputNormalizer.FitScale(x));
         }
         var (xn, _) = Normalize(x);
         if (Config.Init.GeometricMedianPreBias)
@@ -119,40 +113,12 @@ public abstract class SparseAutoencoder : nn.Module
 
     // ---- normalisation ------------------------------------------------------------------------------------
 
-    /// <summary>Applies the configured input normalisation to x [B, D]; returns the normalised input and what undoes it.</summary>
-    public (Tensor x_BD, NormalizationState state) Normalize(Tensor x_BD)
-    {
-        switch (Config.Normalization)
-        {
-            case InputNormalization.None:
-                return (x_BD, new NormalizationState(null, null));
-            case InputNormalization.UnitMeanSquaredNorm:
-                return (x_BD * norm_scale, new NormalizationState(norm_scale.reciprocal(), null));
-            case InputNormalization.PerTokenUnitNorm:
-            {
-                var mean = x_BD.mean(new long[] { -1 }, keepdim: true);
-                var centred = x_BD - mean;
-                var norm = centred.norm(-1, keepdim: true).clamp_min(1e-12);
-                return (centred / norm, new NormalizationState(norm, mean));
-            }
-            case InputNormalization.PerTokenStandardize:
-            {
-                var mean = x_BD.mean(new long[] { -1 }, keepdim: true);
-                var centred = x_BD - mean;
-                var std = centred.std(-1, keepdim: true);
-                return (centred / (std + 1e-5), new NormalizationState(std, mean));
-            }
-            default:
-                throw new InvalidOperationException($"unknown normalisation {Config.Normalization}");
-        }
-    }
+    /// <summary>Applies the configured input normalisation to x [B, D] (<see cref="InputNormalizer.Apply"/> with this SAE's
+    /// fitted scale); returns the normalised input and what undoes it.</summary>
+    public (Tensor x_BD, NormalizationState state) Normalize(Tensor x_BD) => InputNormalizer.Apply(Config.Normalization, x_BD, norm_scale);
 
-    /// <summary>Undoes <see cref="Normalize"/> on a reconstruction: x_hat * Scale + Shift.</summary>
-    public static Tensor Denormalize(Tensor x_hat_BD, NormalizationState state)
-    {
-        var y = state.Scale is null ? x_hat_BD : x_hat_BD * state.Scale;
-        return state.Shift is null ? y : y + state.Shift;
-    }
+    /// <summary>Undoes <see cref="Normalize"/> on a reconstruction (<see cref="InputNormalizer.Undo"/>).</summary>
+    public static Tensor Denormalize(Tensor x_hat_BD, NormalizationState state) => InputNormalizer.Undo(x_hat_BD, state);
 
     // ---- encode / decode --------------------------------------------------------------------------------------
 
