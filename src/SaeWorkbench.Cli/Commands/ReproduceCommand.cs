@@ -91,25 +91,26 @@ public static class ReproduceCommand
         {
             try
             {
-                repro.DescribeSubject();
                 var last = TimeSpan.Zero;
-                repro.Harvest(new SyncProgress<HarvestProgress>(p =>
+                repro.Context.HarvestProgress = new SyncProgress<HarvestProgress>(p =>
                 {
                     if (p.Elapsed - last < TimeSpan.FromSeconds(2)) return;
                     last = p.Elapsed;
                     Log(string.Create(CultureInfo.InvariantCulture, $"  harvest: {p.Tokens:N0} activations, {p.TokensPerSecond:N0} tok/s, {p.Elapsed:mm\\:ss}"));
-                }));
+                });
                 var view = new TrainingProgressView(stdout) { LineInterval = TimeSpan.FromSeconds(5) };
-                view.RunAsync(p => Task.FromResult(repro.Train(p))).GetAwaiter().GetResult();
-                repro.Evaluate();
-                repro.CompareArchitectures();
-                repro.FitScalingLaws();
-                repro.ProgressiveCodes();
-                repro.Probes();
-                repro.Explanations();
-                repro.AblationSparsity();
-                repro.Refinement();
-                repro.Geometry();
+                foreach (var step in Reproduction.Steps)
+                {
+                    if (step is TrainingExperiment)
+                        view.RunAsync(p =>
+                        {
+                            repro.Context.TrainingProgress = p;
+                            repro.Run(step);
+                            return Task.FromResult(true);
+                        }).GetAwaiter().GetResult();
+                    else
+                        repro.Run(step);
+                }
             }
             catch (OperationCanceledException)
             {

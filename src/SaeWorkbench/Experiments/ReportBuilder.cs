@@ -14,9 +14,11 @@ namespace SaeWorkbench.Experiments;
 /// a fragment drawn from the figure model; it renders offline) with one section per experiment, each with what the paper
 /// found, what this run measured, a figure and a table; and results.json holding every number of the page. Both are
 /// written atomically (temporary file, then rename). The page is made from <see cref="ReproductionResults"/> alone, so a
-/// notebook that ran some steps can render what it has: sections whose step did not run are left out.
+/// notebook that ran some steps can render what it has: sections whose step did not run are left out. Each section is
+/// written by its experiment (<see cref="Experiment.Section"/>): what the paper found, what this run measured (numbers from
+/// the results only), a figure and a table; the helpers below are what they share.
 /// </summary>
-public static partial class ReportBuilder
+public static class ReportBuilder
 {
     /// <summary>The page's file name.</summary>
     public const string PageFileName = "index.html";
@@ -54,22 +56,8 @@ public static partial class ReportBuilder
     public static string Html(ReproductionResults r)
     {
         ArgumentNullException.ThrowIfNull(r);
-        var sections = new List<(string Id, string Title, string Body)>();
-        void Add(string id, string title, Func<string>? body)
-        {
-            if (body is not null) sections.Add((id, title, body()));
-        }
-        Add("subject", "Subject model", r.Subject is null ? null : () => SubjectSection(r));
-        Add("harvest", "Harvested activations and normalisation", r.Harvest is null ? null : () => HarvestSection(r));
-        Add("architectures", "Architectures at matched sparsity", r.Architectures is null || r.Training is null ? null : () => ArchitecturesSection(r));
-        Add("scaling", "Scaling laws", r.Scaling is null ? null : () => ScalingSection(r));
-        Add("progressive", "Progressive codes", r.Progressive is null ? null : () => ProgressiveSection(r));
-        Add("probes", "Probe loss", r.Probes is null ? null : () => ProbeSection(r));
-        Add("n2g", "N2G explanations", r.Explanations is null ? null : () => N2gSection(r));
-        Add("ablation", "Sparsity of ablation effects", r.Ablation is null ? null : () => AblationSection(r));
-        Add("refinement", "Refinement and shrinkage", r.Refinement is null ? null : () => RefinementSection(r));
-        Add("geometry", "Decoder geometry", r.Geometry is null ? null : () => GeometrySection(r));
-        Add("timing", "Timing and configuration", () => TimingSection(r));
+        var sections = Reproduction.Steps.Select(s => (s.Id, s.Title, Body: s.Section(r))).Where(s => s.Body is not null)
+            .Append(("timing", "Timing and configuration", TimingSection(r))).ToList();
 
         var sb = new StringBuilder();
         sb.Append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
@@ -129,6 +117,26 @@ public static partial class ReportBuilder
         sb.Append(Inv($", in {Duration(r.TotalSeconds)} on {E(r.Machine)}, started {r.Started:yyyy-MM-dd HH:mm}. "));
         sb.Append("Every number comes from this run (results.json beside this page holds them all); paper findings are quoted for comparison. ");
         sb.Append("Normalized MSE is the mean squared error over the error of always predicting the mean activation (the fraction of variance unexplained), measured on held-out test tokens.");
+        return sb.ToString();
+    }
+
+    // ---- timing ------------------------------------------------------------------------------------------
+
+    private static string TimingSection(ReproductionResults r)
+    {
+        var sb = new StringBuilder();
+        sb.Append("<p>Wall time of every step on this machine (").Append(E(r.Machine)).Append(").</p>\n");
+        var fig = new Figure(new Bar
+        {
+            Y = r.Timings.Select(t => t.Step).Reverse().ToArray(), X = r.Timings.Select(t => t.Seconds).Reverse().ToArray(), Orientation = Orientation.Horizontal,
+            Marker = new BarMarker { Color = "#2563eb" },
+        })
+        { Layout = BaseLayout("Wall time per step (s)", 60 + 28 * Math.Max(3, r.Timings.Count)) };
+        fig.Layout.Margin = new Margin { L = 240, R = 20, T = 50, B = 40 };
+        sb.Append(Fig(fig));
+        sb.Append(Table(["step", "seconds"], r.Timings.Select(t => (IReadOnlyList<string>)[E(t.Step), N(t.Seconds, "F1")])
+            .Append(["<b>total</b>", "<b>" + N(r.TotalSeconds, "F1") + "</b>"])));
+        sb.Append("<h3>Configuration</h3>\n<pre>").Append(E(System.Text.Json.JsonSerializer.Serialize(r.Config, JsonOptions))).Append("</pre>\n");
         return sb.ToString();
     }
 

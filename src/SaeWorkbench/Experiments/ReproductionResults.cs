@@ -97,8 +97,6 @@ public sealed record ProgressiveSeries(SaeRunId Run, string Activation, Progress
 /// <summary>Section 5: progressive codes.</summary>
 public sealed record ProgressiveResult(IReadOnlyList<ProgressiveSeries> Series);
 
-/// <summary>One probe task kept for the probe loss, with its positives in the probes' training and held-out parts.</summary>
-public sealed record ProbeTask(string Name, string Category, long TrainPositives, long HeldOutPositives, double BaseRate);
 
 /// <summary>The probe loss of one code: an SAE's latents, or (<paramref name="Run"/> null) the raw residual-stream coordinates.</summary>
 public sealed record ProbeRun(SaeRunId? Run, ProbeLossResult Result)

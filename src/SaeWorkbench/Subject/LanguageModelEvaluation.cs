@@ -39,6 +39,7 @@ public static class LanguageModelEvaluation
         if (windows.Count == 0) throw new ArgumentException("no windows to evaluate", nameof(windows));
         if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "batchSize must be >= 1");
         var t = windows[0].Length;
+        if (windows.Any(w => w.Length != t)) throw new ArgumentException($"every window must have {t} tokens", nameof(windows));
         double lossSum = 0;
         long n = 0, correct = 0;
         var perLabel = labels.Select(_ => (loss: 0.0, n: 0L, correct: 0L)).ToArray();
@@ -47,9 +48,7 @@ public static class LanguageModelEvaluation
         {
             using var scope = NewDisposeScope();
             var batch = windows.Skip(start).Take(batchSize).ToList();
-            if (batch.Any(w => w.Length != t)) throw new ArgumentException($"every window must have {t} tokens", nameof(windows));
-            var flat = batch.SelectMany(w => w.Tokens.Select(x => (long)x)).ToArray();
-            var tokens_BT = tensor(flat, new long[] { batch.Count, t });
+            var tokens_BT = TokenWindowBatches.Matrix(batch);
             var logits_BTV = model.Logits(tokens_BT);
             var loss_BT1 = Gpt2.NextTokenLoss(logits_BTV, tokens_BT, nn.Reduction.None).to(float64);               // [B, T-1]
             var hit_BT1 = logits_BTV.narrow(1, 0, t - 1).argmax(-1).eq(tokens_BT.narrow(1, 1, t - 1));

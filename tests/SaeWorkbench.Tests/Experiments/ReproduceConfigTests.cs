@@ -92,12 +92,12 @@ public class FrontierAtL0Tests
     public void TheFrontierIsInterpolatedLogLogBetweenTheBracketingRuns()
     {
         var runs = new[] { Run(0.4, 4, 0.4, 0.3), Run(0.2, 8, 0.2, 0.2), Run(0.1, 32, 0.05, 0.1) };
-        var p = Reproduction.FrontierAt(SaeRegistry.Relu, runs, 16);
+        var p = ArchitecturesExperiment.FrontierAt(SaeRegistry.Relu, runs, 16);
         Assert.Equal(Math.Sqrt(0.2 * 0.05), p.NormalizedMse!.Value, 12);   // halfway in log L0: the geometric mean
         Assert.Equal(0.15, p.DeltaLoss!.Value, 12);
         Assert.Equal("between relu-n1024-l1_0.2 and relu-n1024-l1_0.1", p.From);
-        Assert.Equal(0.2, Reproduction.FrontierAt(SaeRegistry.Relu, runs, 8.05).NormalizedMse!.Value, 12);   // within 1%: the run itself
-        Assert.Null(Reproduction.FrontierAt(SaeRegistry.Relu, runs, 64).NormalizedMse);                     // nothing brackets it
-        Assert.Null(Reproduction.FrontierAt(SaeRegistry.Relu, runs, 2).From);
+        Assert.Equal(0.2, ArchitecturesExperiment.FrontierAt(SaeRegistry.Relu, runs, 8.05).NormalizedMse!.Value, 12);   // within 1%: the run itself
+        Assert.Null(ArchitecturesExperiment.FrontierAt(SaeRegistry.Relu, runs, 64).NormalizedMse);                     // nothing brackets it
+        Assert.Null(ArchitecturesExperiment.FrontierAt(SaeRegistry.Relu, runs, 2).From);
     }
 }

@@ -1,0 +1,26 @@
+namespace SaeWorkbench.Experiments;
+
+/// <summary>
+/// One experiment of the reproduction: a step that computes over the shared <see cref="ReproductionContext"/> and records
+/// its result in <see cref="ReproductionContext.Results"/>, and the report section that shows that result. The steps run
+/// in the order of <see cref="Reproduction.Steps"/>; each needs the ones before it.
+/// </summary>
+public abstract class Experiment
+{
+    /// <summary>The section's anchor on the report page, e.g. "harvest".</summary>
+    public abstract string Id { get; }
+
+    /// <summary>The section's heading, e.g. "Harvested activations and normalisation".</summary>
+    public abstract string Title { get; }
+
+    /// <summary>The step's name in logs and timings, e.g. "harvest".</summary>
+    public abstract string StepName { get; }
+
+    /// <summary>Runs the step: computes, logs progress through <see cref="ReproductionContext.Log"/>, records the result.</summary>
+    public abstract void Run(ReproductionContext c);
+
+    /// <summary>The report section's HTML body from the results alone; null when the step has not run (or has no section).</summary>
+    public virtual string? Section(ReproductionResults r) => null;
+
+    public override string ToString() => StepName;
+}
