@@ -3,8 +3,8 @@ using SaeWorkbench.Plotting;
 
 namespace SaeWorkbench.Experiments;
 
-// The sections of the report page, one method each, in the order of the page. Each writes what the paper found (quoted
-// from the facts sheet) and what this run measured (numbers from the results only), then a figure and a table.
+// The sections of the report page, one method each, in the order of the page. Each writes what the paper found (as the
+// paper states it) and what this run measured (numbers from the results only), then a figure and a table.
 public static partial class ReportBuilder
 {
     private static string Label(string family) => Reproduction.FamilyLabel(family);

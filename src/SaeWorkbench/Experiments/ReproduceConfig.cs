@@ -6,7 +6,7 @@ namespace SaeWorkbench.Experiments;
 /// <summary>
 /// What <c>sae reproduce</c> runs (<see cref="Reproduction"/>): how many activations are harvested, which SAEs train from
 /// the one pass over them, and how much data each metric reads. The experiments are those of Gao et al. 2024 (TopK SAEs,
-/// §3-§5) and of the JumpReLU and Gated SAE papers (facts sheet §1-§6), shrunk to a model of d_model 128 on 2 CPU cores.
+/// §3-§5) and of the JumpReLU and Gated SAE papers (Rajamanoharan et al. 2024b, 2024a), shrunk to a model of d_model 128 on 2 CPU cores.
 /// <see cref="Default"/> takes about ten minutes there, <see cref="Quick"/> about one. Every field is checked by
 /// <see cref="Validate"/>, whose message names the field, its value and the allowed range.
 /// </summary>
@@ -147,8 +147,8 @@ public sealed record ReproduceConfig
     /// <summary>Token positions sampled for the sparsity of ablation effects, per SAE, >= 1.</summary>
     public int AblationSites { get; init; } = 16;
 
-    /// <summary>Positions whose logits the ablation effects are recorded at (the ablated one and the next T - 1; paper code:
-    /// 16 (?)), in [1, ContextLength].</summary>
+    /// <summary>Positions whose logits the ablation effects are recorded at (the ablated one and the next T - 1; 16 by
+    /// default: the paper's text does not state T), in [1, ContextLength].</summary>
     public int AblationPositions { get; init; } = 16;
 
     /// <summary>Test tokens whose latent values are refined (shrinkage), >= 1.</summary>

@@ -119,7 +119,7 @@ public sealed partial class Reproduction
     /// <summary>
     /// The TopK grid's normalized MSE against n for each k, with L(N) = a N^-b + c fitted per k and the joint law
     /// L(n, k) = exp(alpha + beta_k log k + beta_n log n + gamma log k log n) + exp(zeta + eta log k) over all points
-    /// (Metrics/ScalingLaws, TopK paper §3; facts sheet §4). A fit that fails is reported with its error.
+    /// (Metrics/ScalingLaws; Gao et al. 2024, §3). A fit that fails is reported with its error.
     /// </summary>
     public ScalingResult FitScalingLaws() => Step("scaling laws", () =>
     {

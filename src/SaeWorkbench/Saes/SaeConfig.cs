@@ -5,7 +5,7 @@ using SaeWorkbench.Engine;
 namespace SaeWorkbench.Saes;
 
 /// <summary>
-/// How inputs are scaled before encoding (facts sheet §1). Every mode is undone on the
+/// How inputs are scaled before encoding (Gao et al. 2024, §2.1; Lieberum et al. 2024). Every mode is undone on the
 /// reconstruction in <see cref="SaeOutput.ReconstructionInInputSpace_BD"/>; losses are computed
 /// in the normalised space, as each paper does.
 /// </summary>
@@ -27,7 +27,7 @@ public enum InputNormalization
     PerTokenStandardize,
 }
 
-/// <summary>How the decoder directions start (facts sheet §2, §3).</summary>
+/// <summary>How the decoder directions start (Gao et al. 2024, Appendix A.1; Lieberum et al. 2024).</summary>
 public enum DecoderInit
 {
     /// <summary>TopK paper: Gaussian random directions scaled to unit norm.</summary>

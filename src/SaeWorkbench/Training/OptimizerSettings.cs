@@ -6,7 +6,7 @@ namespace SaeWorkbench.Training;
 
 /// <summary>
 /// Optimiser and schedule settings of one SAE's run. Every null field takes the architecture's default
-/// (<see cref="For"/>; facts sheet §2-3): Adam throughout (the fused single-pass form), no weight decay.
+/// (<see cref="For"/>; Gao et al. 2024, Appendix A; Lieberum et al. 2024): Adam throughout (the fused single-pass form), no weight decay.
 /// <list type="table">
 /// <item><term>topk, batchtopk</term><description>lr = 2e-4 / sqrt(n / 2^14) (the lr scaling rule (?): 1.41e-4 at n = 32k; the
 ///   paper quotes 1e-4), betas (0.9, 0.999), eps 6.25e-10, no warm-up or decay, no clipping (released code).</description></item>
@@ -16,7 +16,7 @@ namespace SaeWorkbench.Training;
 /// <item><term>relu</term><description>Anthropic's recipe (?): lr 5e-5, betas (0.9, 0.999), eps 1e-8, lambda warm-up over the
 ///   first 5% of steps, linear lr decay over the last 20%, gradient clipping at norm 1.</description></item>
 /// </list>
-/// (?) marks values the facts sheet could not confirm from the papers' own text: options with these defaults.
+/// (?) marks values that the papers' own text does not state (peer implementations use them): options with these defaults.
 /// </summary>
 public sealed record OptimizerSettings
 {
