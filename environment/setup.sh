@@ -18,7 +18,7 @@
 #                          /usr/share/javascript/requirejs, hence libjs-requirejs)
 #
 # and from npm (into environment/node_modules, git-ignored; versions pinned by environment/package-lock.json):
-#   plotly.js-dist-min     the chart engine; SaeWorkbench.dll embeds its plotly.min.js at build time, so
+#   plotly.js-dist-min     the chart engine; SaeWorkbench.Plotting.dll embeds its plotly.min.js at build time, so
 #                          figures render offline. Needs npm (Debian's npm package is installed if missing).
 #
 # and from NuGet, as a dotnet tool (issue 12):

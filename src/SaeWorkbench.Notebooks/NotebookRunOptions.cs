@@ -29,7 +29,7 @@ public sealed record NotebookRunOptions
     /// The seam for what HTML outputs need from the page, such as plotly.js for figures: markup
     /// (typically <c>&lt;script&gt;...plotly.min.js...&lt;/script&gt;</c>) that the HTML export puts once in
     /// the page's head when any output needs it. Called at most once per page and notebook. Null: the
-    /// plotly.js embedded in SaeWorkbench.dll (<c>PlotlyJs.ScriptElement()</c>). See <see cref="NotebookHtmlOptions.PageHeadHtml"/>.
+    /// plotly.js embedded in SaeWorkbench.Plotting.dll (<c>PlotlyJs.ScriptElement()</c>). See <see cref="NotebookHtmlOptions.PageHeadHtml"/>.
     /// </summary>
     public Func<string>? PageHeadHtml { get; init; }
 
@@ -43,9 +43,9 @@ public sealed record NotebookRunOptions
     public bool EmbedPageHeadInNotebook { get; init; } = true;
 
     /// <summary>
-    /// Reference the workbench's core assembly (SaeWorkbench.dll, found next to the runner, with the
-    /// assemblies it references from that folder, e.g. its tensor engine) in every cell, so that notebooks
-    /// need no <c>#r</c> for them here (default true).
+    /// Reference the workbench's assemblies (<see cref="NotebookRunner.WorkbenchAssemblyNames"/>: SaeWorkbench.dll
+    /// and SaeWorkbench.Plotting.dll, found next to the runner, with the assemblies they reference from that folder,
+    /// e.g. the core's tensor engine) in every cell, so that notebooks need no <c>#r</c> for them here (default true).
     /// Notebooks that must also run in .NET Interactive still <c>#r</c> them (by a path into a build
     /// folder); the runner then skips those directives — whatever their folder, even one that does not
     /// exist on this machine — and uses its own copies, which are the ones loaded at run time anyway.

@@ -34,10 +34,11 @@ public static partial class NotebookRunner
     public static readonly IReadOnlyList<string> DefaultImports = ["System.IO"];
 
     /// <summary>
-    /// The workbench assembly referenced by default when found next to the runner; the managed assemblies it
-    /// references from the same folder (its tensor engine, whichever that is) are referenced with it.
+    /// The workbench assemblies referenced by default when found next to the runner: the research core where the
+    /// host ships it (the CLI does), and the figures library the runner itself uses; the managed assemblies they
+    /// reference from the same folder (the core's tensor engine, whichever that is) are referenced with them.
     /// </summary>
-    public static readonly IReadOnlyList<string> WorkbenchAssemblyNames = ["SaeWorkbench.dll"];
+    public static readonly IReadOnlyList<string> WorkbenchAssemblyNames = ["SaeWorkbench.dll", "SaeWorkbench.Plotting.dll"];
 
     private static readonly SemaphoreSlim WorkingDirectoryGate = new(1, 1);
 
@@ -218,8 +219,7 @@ public static partial class NotebookRunner
                     if (!File.Exists(path)) continue;
                     foreach (var dependency in InteractiveKernel.WithDependenciesInFolder(path))
                     {
-                        references.Add(dependency);
-                        _ownWorkbenchAssemblies.Add(Path.GetFileName(dependency));
+                        if (_ownWorkbenchAssemblies.Add(Path.GetFileName(dependency))) references.Add(dependency);
                     }
                 }
             }

@@ -94,7 +94,7 @@ public class ReproduceCommandTests(QuickReproductionFixture run) : IClassFixture
 
         // Every trained SAE: a finite code, explained variance in (0, 1], and TopK codes with exactly k active latents.
         var evals = r.GetProperty("Evaluations").EnumerateArray().ToList();
-        Assert.Equal(config.ScalingLatents.Count * config.Ks.Count + 1 + 1 + 3 * 2, evals.Count);
+        Assert.Equal(config.ScalingLatents().Count * config.Ks().Count + 1 + 1 + 3 * 2, evals.Count);
         foreach (var e in evals)
         {
             var name = e.GetProperty("Run").GetProperty("Name").GetString();
@@ -118,7 +118,7 @@ public class ReproduceCommandTests(QuickReproductionFixture run) : IClassFixture
         Assert.Equal(6, matched.Count);
 
         // Scaling: one point per (n, k) of the grid.
-        Assert.Equal(config.ScalingLatents.Count * config.Ks.Count, r.GetProperty("Scaling").GetProperty("Points").GetArrayLength());
+        Assert.Equal(config.ScalingLatents().Count * config.Ks().Count, r.GetProperty("Scaling").GetProperty("Points").GetArrayLength());
 
         // Probes: finite losses, a label entropy that is the no-information baseline.
         foreach (var p in r.GetProperty("Probes").GetProperty("Runs").EnumerateArray())
@@ -229,14 +229,14 @@ public class ReproduceCommandTests(QuickReproductionFixture run) : IClassFixture
             """);
         var cfg = JsonConfig.Load<ReproduceConfig>(file);
         cfg.Validate();
-        Assert.Equal(new long[] { 4, 8 }, cfg.Ks);
+        Assert.Equal(new long[] { 4, 8 }, cfg.Ks());
         Assert.Equal(4, cfg.MainK);
         Assert.Equal(new[] { 0.5 }, cfg.SweepOf(Saes.SaeRegistry.Relu)!.Values);
         Assert.Null(cfg.SweepOf(Saes.SaeRegistry.JumpRelu));                          // a list given replaces the whole list
         Assert.Null(cfg.LearningRate);
         Assert.Equal(Saes.InputNormalization.UnitMeanSquaredNorm, cfg.Normalization);
         Assert.Equal("blocks.1.hook_mlp_out", cfg.Hook);
-        Assert.Equal(ReproduceConfig.Default.ScalingLatents, cfg.ScalingLatents);     // unset fields keep the full run's values
+        Assert.Equal(ReproduceConfig.Default.ScalingLatents(), cfg.ScalingLatents());     // unset fields keep the full run's values
         Assert.Equal(ReproduceConfig.Default.TrainingTokens, cfg.TrainingTokens);
     }
 

@@ -214,6 +214,35 @@ public class NotebookRunnerTests
         Assert.Contains("CS0006", literal.Error.Message);
     }
 
+    /// <summary>
+    /// Figures live in SaeWorkbench.Plotting.dll, next to the core: a notebook that <c>#r</c>s only the core (as one
+    /// written for .NET Interactive does) still compiles against them, and the runner's own references cover both.
+    /// </summary>
+    [Fact]
+    public async Task A_r_of_the_core_library_alone_also_brings_its_figures_from_the_plotting_library_beside_it()
+    {
+        using var dir = new TempDir();
+        var plotting = Path.Combine(Path.GetDirectoryName(CoreLibrary)!, "SaeWorkbench.Plotting.dll");
+        Assert.True(File.Exists(plotting), $"{plotting} is not next to the core library");
+        var path = Nb.Write(dir.File("figures.ipynb"), Nb.Code($$"""
+            #r "{{CoreLibrary.Replace('\\', '/')}}"
+            using SaeWorkbench.Plotting;
+            using SaeWorkbench.Training;
+            display(new Figure(new Scatter { Y = new double[] { 1, 3, 2 } }));
+            new TrainingProgress("r", 1, 2, 0, 0, 0, new Dictionary<string, double>(), 0, 0, 0, TimeSpan.Zero).FractionDone
+            """));
+
+        foreach (var byRunner in new[] { false, true })
+        {
+            var result = await NotebookRunner.RunAsync(path, new() { OutputDirectory = dir.File(byRunner ? "runner" : "literal"), ReferenceWorkbenchAssemblies = byRunner });
+            Assert.True(result.Succeeded, result.Error?.ToString());
+            var outputs = Nb.CodeCells(Notebook.Load(result.ExecutedNotebookPath!))[0].Outputs;
+            Assert.Contains("data-saewb-figure=", Nb.Text(outputs[0], "text/html"));
+            Assert.Equal("0.5", Nb.Text(outputs[1], "text/plain"));
+        }
+        Assert.Contains("SaeWorkbench.Plotting.dll", NotebookRunner.WorkbenchAssemblyNames);
+    }
+
     [Fact]
     public async Task Relative_r_resolves_against_the_notebook_folder_not_the_current_directory()
     {

@@ -2,7 +2,7 @@ using SaeWorkbench.Saes;
 
 namespace SaeWorkbench.Tests;
 
-/// <summary>The Gated SAE's paths (Rajamanoharan et al. 2024): forward by hand, every gradient by finite differences,
+/// <summary>The Gated SAE's paths (Rajamanoharan et al. 2024a): forward by hand, every gradient by finite differences,
 /// and the stop-gradient of the auxiliary decoder copy.</summary>
 public class GatedTests
 {

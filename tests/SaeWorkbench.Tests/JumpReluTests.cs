@@ -3,7 +3,7 @@ using SaeWorkbench.Saes;
 namespace SaeWorkbench.Tests;
 
 /// <summary>
-/// JumpReLU's straight-through pseudo-derivatives (Rajamanoharan et al. 2024): known answers computed by hand, finite
+/// JumpReLU's straight-through pseudo-derivatives (Rajamanoharan et al. 2024b): known answers computed by hand, finite
 /// differences where the function is smooth (d/dz away from the threshold), and finite differences of the kernel-smoothed
 /// step, whose exact derivative the pseudo-derivative is.
 /// </summary>

@@ -6,7 +6,7 @@ using SaeWorkbench.Training;
 namespace SaeWorkbench.Tests;
 
 /// <summary>
-/// Training on toy data with known ground truth (facts sheet §6). Sizes are reduced from the paper's setup so the whole
+/// Training on toy data with known ground truth (Sharkey et al. 2022). Sizes are reduced from the paper's setup so the whole
 /// class runs in about a minute on one core: d = 64, 128 ground-truth directions (the paper's 2x superposition ratio;
 /// its d = 256 / 512 setup is <see cref="SuperpositionConfig.Paper"/>), about 4 active per sample, 256 latents.
 /// Active magnitudes are U[0.5, 1.5] rather than the toy-model paper's U[0, 1]: with U[0, 1] a fifth of the activations

@@ -7,8 +7,8 @@ using SaeWorkbench.IO;
 namespace SaeWorkbench.Activations;
 
 /// <summary>
-/// Harvests a language model's activations at one hook point from a stream of token windows (TopK paper setup, §1 of the
-/// facts sheet: GPT-2 small, residual stream after block 8, 64-token contexts), either into an on-disk
+/// Harvests a language model's activations at one hook point from a stream of token windows (TopK paper setup, Gao et al.
+/// 2024, §2.1: GPT-2 small, residual stream after block 8, 64-token contexts), either into an on-disk
 /// <see cref="ActivationStore"/> of safetensors shards or into memory.
 /// </summary>
 /// <remarks>

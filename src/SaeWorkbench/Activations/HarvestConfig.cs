@@ -59,7 +59,7 @@ public static class ActivationDTypes
 public delegate Tensor ActivationFunction(Tensor tokens_BT);
 
 /// <summary>
-/// What to harvest and how to lay it out on disk (TopK paper §1 of the facts sheet: GPT-2 small,
+/// What to harvest and how to lay it out on disk (TopK paper setup, Gao et al. 2024, §2.1: GPT-2 small,
 /// <c>blocks.8.hook_resid_post</c>, 64-token contexts). The identity fields (every field except <see cref="MaxWindows"/>)
 /// are recorded in manifest.json; resuming into a folder whose manifest differs in any of them is refused.
 /// </summary>

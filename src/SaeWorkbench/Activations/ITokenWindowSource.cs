@@ -2,7 +2,7 @@ namespace SaeWorkbench.Activations;
 
 /// <summary>
 /// A stream of fixed-length token windows (the language model's context, 64 tokens in every experiment of the TopK
-/// paper, §1 of the facts sheet) that can be re-entered at any window index: the index is the harvest's resume position,
+/// paper, Gao et al. 2024, §2.1) that can be re-entered at any window index: the index is the harvest's resume position,
 /// so <see cref="ReadFrom"/>(w) must yield exactly the windows an uninterrupted read would yield from window w on.
 /// The synthetic corpus and any tokenised text file implement it; <see cref="TokenWindows"/> adapts lists and flat arrays.
 /// </summary>

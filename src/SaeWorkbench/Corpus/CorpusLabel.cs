@@ -20,9 +20,9 @@ public enum LabelCategory
 }
 
 /// <summary>
-/// One binary token-level label of <see cref="SyntheticCorpus"/>: the ground truth of the probe tasks (facts sheet §5,
-/// "probe loss": a 1-D logistic regression on a single latent per binary task) and the facts that N2G explanations
-/// (facts sheet §5) can be checked against. Every token carries a set of labels as a 64-bit mask, bit <see cref="Index"/>
+/// One binary token-level label of <see cref="SyntheticCorpus"/>: the ground truth of the probe tasks (Gao et al. 2024, §4.2,
+/// probe loss: a 1-D logistic regression on a single latent per binary task) and the facts that N2G explanations
+/// (Gao et al. 2024, §4.3) can be checked against. Every token carries a set of labels as a 64-bit mask, bit <see cref="Index"/>
 /// standing for this label (<see cref="Bit"/>); the registry <see cref="All"/> is stable: an index never changes meaning.
 /// Definitions, with the grammar that produces them, are in docs/synthetic-corpus.md.
 /// </summary>

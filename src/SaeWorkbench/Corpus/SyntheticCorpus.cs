@@ -8,7 +8,7 @@ public enum CorpusSplit { Train, Validation, Test }
 /// <summary>
 /// A deterministic, seeded generator of English-like documents whose every token carries ground-truth labels
 /// (<see cref="CorpusLabel"/>, 62 binary labels in five families): the corpus a small language model is trained on,
-/// and the probe tasks and N2G ground truth of the evaluation (facts sheet §5). The grammar (docs/synthetic-corpus.md)
+/// and the probe tasks and N2G ground truth of the evaluation (Gao et al. 2024, §4.2-4.3). The grammar (docs/synthetic-corpus.md)
 /// writes ten topics with their own vocabularies, dialogue in quotes, nested brackets, lists, agreement across
 /// attractors, negation, arithmetic with correct results, counting, and random spans repeated later in the document
 /// (learnable only by induction).

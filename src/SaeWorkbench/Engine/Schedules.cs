@@ -56,7 +56,7 @@ public sealed record WarmupDecaySchedule(long TotalSteps, long WarmupSteps = 0, 
 
 /// <summary>
 /// Linear warm-up of the sparsity coefficient (lambda) from 0 to its configured value over
-/// <paramref name="WarmupSteps"/> steps (Gemma Scope: 10,000 steps; facts sheet §2): factor(step) = min(1, step / W).
+/// <paramref name="WarmupSteps"/> steps (Lieberum et al. 2024, Gemma Scope: 10,000 steps): factor(step) = min(1, step / W).
 /// </summary>
 public sealed record SparsityWarmup(long WarmupSteps)
 {

@@ -30,7 +30,7 @@ public sealed class ArchitecturesExperiment : Experiment
     public override void Run(ReproductionContext c)
     {
         var evals = c.Results.Evaluations ?? throw c.NotYet("Evaluate");
-        var atWidth = evals.Where(e => e.Run.NumLatents == c.Config.NumLatents && (e.Run.Architecture != SaeRegistry.TopK || c.Config.Ks.Contains(e.Run.K ?? -1))).ToList();
+        var atWidth = evals.Where(e => e.Run.NumLatents == c.Config.NumLatents && (e.Run.Architecture != SaeRegistry.TopK || c.Config.Ks().Contains(e.Run.K ?? -1))).ToList();
         var matched = new List<SaeRunEvaluation>();
         foreach (var f in SaeRegistry.All)
         {

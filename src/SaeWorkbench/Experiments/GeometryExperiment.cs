@@ -25,7 +25,8 @@ public sealed class GeometryExperiment : Experiment
 
     public override string StepName => "decoder geometry";
 
-    /// <summary>Decoder geometry (Metrics/Geometry.DecoderMaxCosineSimilarity; facts sheet §6): each decoder direction's
+    /// <summary>Decoder geometry (Metrics/Geometry.DecoderMaxCosineSimilarity; a check from public
+    /// discussion of SAEs, not from the papers): each decoder direction's
     /// largest cosine similarity to another, against as many Gaussian random directions, for the matched SAE of every family.</summary>
     public override void Run(ReproductionContext c)
     {

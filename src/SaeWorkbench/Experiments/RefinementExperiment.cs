@@ -16,7 +16,7 @@ using static TorchSharp.torch;
 
 namespace SaeWorkbench.Experiments;
 
-/// <summary>Refinement and shrinkage (Gao et al. 2024, §5.2).</summary>
+/// <summary>Refinement and shrinkage (Gao et al. 2024, §5.1).</summary>
 public sealed class RefinementExperiment : Experiment
 {
     public override string Id => "refinement";
@@ -25,7 +25,7 @@ public sealed class RefinementExperiment : Experiment
 
     public override string StepName => "refinement";
 
-    /// <summary>Refinement (TopK paper §5.2; Metrics/Refinement): the matched SAE of every family re-fits its values on its
+    /// <summary>Refinement (TopK paper §5.1; Metrics/Refinement): the matched SAE of every family re-fits its values on its
     /// own support; the magnitude ratio refined/original above 1 is shrinkage.</summary>
     public override void Run(ReproductionContext c)
     {

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json.Serialization;
 using SaeWorkbench.Saes;
 
 namespace SaeWorkbench.Experiments;
@@ -7,7 +6,7 @@ namespace SaeWorkbench.Experiments;
 /// <summary>
 /// What <c>sae reproduce</c> runs (<see cref="Reproduction"/>): how many activations are harvested, which SAEs train from
 /// the one pass over them, and how much data each metric reads. The experiments are those of Gao et al. 2024 (TopK SAEs,
-/// §3-§5) and of the JumpReLU and Gated SAE papers (facts sheet §1-§6), shrunk to a model of d_model 128 on 2 CPU cores.
+/// §3-§5) and of the JumpReLU and Gated SAE papers (Rajamanoharan et al. 2024b, 2024a), shrunk to a model of d_model 128 on 2 CPU cores.
 /// <see cref="Default"/> takes about ten minutes there, <see cref="Quick"/> about one. Every field is checked by
 /// <see cref="Validate"/>, whose message names the field, its value and the allowed range.
 /// </summary>
@@ -84,13 +83,13 @@ public sealed record ReproduceConfig
     /// <summary>The sweep of an architecture, or null when it is not trained.</summary>
     public SaeSweep? SweepOf(SaeArchitecture architecture) => Sweeps?.FirstOrDefault(s => s.Architecture == architecture);
 
+    // Methods, not properties: a config file names the sweeps, never these.
+
     /// <summary>The TopK sweep's k values, ascending (the scaling grid's k axis).</summary>
-    [JsonIgnore]
-    public IReadOnlyList<long> Ks => SweepOf(SaeRegistry.TopK)?.Values.Select(v => (long)v).OrderBy(k => k).ToList() ?? [];
+    public IReadOnlyList<long> Ks() => SweepOf(SaeRegistry.TopK)?.Values.Select(v => (long)v).OrderBy(k => k).ToList() ?? [];
 
     /// <summary>The TopK sweep's widths, ascending (the scaling grid's n axis).</summary>
-    [JsonIgnore]
-    public IReadOnlyList<long> ScalingLatents => SweepOf(SaeRegistry.TopK)?.WidthsOr(NumLatents) ?? [];
+    public IReadOnlyList<long> ScalingLatents() => SweepOf(SaeRegistry.TopK)?.WidthsOr(NumLatents) ?? [];
 
     /// <summary>JumpReLU's threshold theta at initialisation, > 0. Gemma Scope starts at 0.001 and trains for far longer than
     /// these runs: the thresholds learn as log theta, which Adam moves by about the learning rate per step (0.5 in log
@@ -154,8 +153,8 @@ public sealed record ReproduceConfig
     /// <summary>Token positions sampled for the sparsity of ablation effects, per SAE, >= 1.</summary>
     public int AblationSites { get; init; } = 16;
 
-    /// <summary>Positions whose logits the ablation effects are recorded at (the ablated one and the next T - 1; paper code:
-    /// 16 (?)), in [1, ContextLength].</summary>
+    /// <summary>Positions whose logits the ablation effects are recorded at (the ablated one and the next T - 1; 16 by
+    /// default: the paper's text does not state T), in [1, ContextLength].</summary>
     public int AblationPositions { get; init; } = 16;
 
     /// <summary>Test tokens whose latent values are refined (shrinkage), >= 1.</summary>
@@ -264,9 +263,9 @@ public sealed record ReproduceConfig
         var topk = SweepOf(SaeRegistry.TopK);
         ConfigCheck.Require(topk is not null, o, field, Format(Sweeps.Select(x => x.Architecture.Name)), "a list with a topk sweep (the scaling grid and the matched k)");
         ConfigCheck.Require(topk!.Values.Count >= 2, o, field + "[topk].Values", Format(topk.Values), "at least 2 distinct k (the scaling grid's k axis)");
-        ConfigCheck.Require(ScalingLatents.Count >= 4 && ScalingLatents.Contains(NumLatents), o, field + "[topk].Widths", Format(ScalingLatents),
+        ConfigCheck.Require(ScalingLatents().Count >= 4 && ScalingLatents().Contains(NumLatents), o, field + "[topk].Widths", Format(ScalingLatents()),
             $"at least 4 distinct widths (the scaling grid), including NumLatents = {NumLatents}");
-        ConfigCheck.Require(Ks.Contains(MainK), o, nameof(MainK), MainK, $"one of the topk sweep's k = {Format(Ks)}");
+        ConfigCheck.Require(Ks().Contains(MainK), o, nameof(MainK), MainK, $"one of the topk sweep's k = {Format(Ks())}");
         var multi = SweepOf(SaeRegistry.MultiTopK);
         ConfigCheck.Require(multi is not null, o, field, Format(Sweeps.Select(x => x.Architecture.Name)), "a list with a multitopk sweep (the progressive-code comparison)");
         ConfigCheck.Require(multi!.Values.All(k => 4 * k <= NumLatents), o, field + "[multitopk].Values", Format(multi.Values),

@@ -28,12 +28,12 @@ public sealed class ScalingExperiment : Experiment
     /// <summary>
     /// The TopK grid's normalized MSE against n for each k, with L(N) = a N^-b + c fitted per k and the joint law
     /// L(n, k) = exp(alpha + beta_k log k + beta_n log n + gamma log k log n) + exp(zeta + eta log k) over all points
-    /// (Metrics/ScalingLaws, TopK paper §3; facts sheet §4). A fit that fails is reported with its error.
+    /// (Metrics/ScalingLaws; Gao et al. 2024, §3). A fit that fails is reported with its error.
     /// </summary>
     public override void Run(ReproductionContext c)
     {
         var evals = c.Results.Evaluations ?? throw c.NotYet("Evaluate");
-        var points = evals.Where(e => e.Run.Architecture == SaeRegistry.TopK && !e.Diverged && c.Config.ScalingLatents.Contains(e.Run.NumLatents))
+        var points = evals.Where(e => e.Run.Architecture == SaeRegistry.TopK && !e.Diverged && c.Config.ScalingLatents().Contains(e.Run.NumLatents))
             .OrderBy(e => e.Run.K).ThenBy(e => e.Run.NumLatents)
             .Select(e => new ScalingPoint(e.Run.NumLatents, e.Run.K!.Value, e.NormalizedMse, e.L0, e.Downstream?.DeltaLoss)).ToList();
         var byK = new SortedDictionary<long, FitSummary>();

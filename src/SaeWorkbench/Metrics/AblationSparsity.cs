@@ -9,7 +9,8 @@ namespace SaeWorkbench.Metrics;
 /// <summary>Settings of <see cref="AblationSparsity"/>.</summary>
 public sealed record AblationSparsityConfig
 {
-    /// <summary>T, the positions whose logits are recorded: the ablated position and the next T - 1 (paper code: 16 (?)), >= 1.</summary>
+    /// <summary>T, the positions whose logits are recorded: the ablated position and the next T - 1 (16 by default; the
+    /// paper's text does not state T), >= 1.</summary>
     public int Positions { get; init; } = 16;
 
     /// <summary>How many (window, position) sites to sample, >= 1.</summary>
@@ -26,7 +27,7 @@ public sealed record AblationSparsityConfig
 }
 
 /// <summary>
-/// Sparsity of ablation effects (Gao et al. 2024, §4.5; facts sheet §5). At a token position, each active latent in turn is
+/// Sparsity of ablation effects (Gao et al. 2024, §4.5). At a token position, each active latent in turn is
 /// zeroed, the code decoded and spliced in at that position only, and the V logit differences (against the unablated
 /// reconstruction spliced at the same position) recorded at that position and the next T - 1. Each position's V
 /// differences have their median subtracted (a constant shift changes no probability); the V*T vector's (L1/L2)^2 is the

@@ -6,7 +6,7 @@ using SaeWorkbench.Engine;
 namespace SaeWorkbench.Metrics;
 
 /// <summary>
-/// Downstream loss (Gao et al. 2024, §4.1; facts sheet §5): the SAE's reconstruction replaces the activation at its hook
+/// Downstream loss (Gao et al. 2024, §4.1): the SAE's reconstruction replaces the activation at its hook
 /// during the forward pass and the rest of the model runs on it. Reported over every predicted token:
 /// <list type="bullet">
 /// <item>KL(p_orig || p_recon), per token and averaged (nats);</item>

@@ -14,7 +14,7 @@ namespace SaeWorkbench.Metrics;
 public sealed record ExplanationReconstructionResult(DownstreamLossResult Sae, DownstreamLossResult Explanations, int SimulatedLatents);
 
 /// <summary>
-/// Explanation reconstruction (Gao et al. 2024, §4.4; facts sheet §5): each latent a_i is replaced by its explanation's
+/// Explanation reconstruction (Gao et al. 2024, §4.4): each latent a_i is replaced by its explanation's
 /// simulation s_i (e.g. N2G's prediction) scaled by E[s a] / E[s^2] (the least-squares scale, fitted on training tokens
 /// with <see cref="ExplanationScale"/>), the code is decoded (normalisation undone) and spliced in at the SAE's hook, and
 /// the downstream loss is compared with the SAE's own and with ablating the site. It rewards recall more for densely

@@ -5,7 +5,7 @@ using SaeWorkbench.Engine;
 namespace SaeWorkbench.Metrics;
 
 /// <summary>
-/// The least-squares scale of explanation reconstruction (TopK paper, section 4, explainability; facts sheet §5): each
+/// The least-squares scale of explanation reconstruction (Gao et al. 2024, §4.4): each
 /// latent a is replaced by its simulation s (e.g. <see cref="N2g.N2gSimulation"/>) times c = E[s a] / E[s^2], the c that
 /// minimises E[(c s - a)^2], fitted on training tokens. A latent whose simulation is zero on every token gets c = 0
 /// (its replacement is zero whatever c is). Sums are accumulated in float64 over batches (<see cref="Add"/>), so the

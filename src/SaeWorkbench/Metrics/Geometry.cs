@@ -48,13 +48,13 @@ public sealed record HeadAttributionResult
 }
 
 /// <summary>
-/// The geometry of SAE decoder directions (facts sheet §6):
+/// The geometry of SAE decoder directions:
 /// <list type="bullet">
 /// <item>Maximum cosine similarity of each decoder direction to any other, against random directions of the same shape
-///   (seed 004's histogram: real SAE latents are far less orthogonal than random ones).</item>
+///   (a check from public discussion of SAEs, not from the papers: real SAE latents are far less orthogonal than random ones).</item>
 /// <item>MMCS, the mean over ground-truth directions of the best cosine similarity to any decoder direction (Sharkey et
 ///   al. 2022; the superposition toy's recovery score, <see cref="Toys.SuperpositionData"/>).</item>
-/// <item>Per-head attribution for SAEs on concatenated attention outputs (seed 001): a latent's pre-activation
+/// <item>Per-head attribution for SAEs on concatenated attention outputs (not from the papers: a linear identity): a latent's pre-activation
 ///   W_enc[l] . (x - b_pre) + b_enc[l] splits exactly into one dot product per head's slice plus the bias; the activation
 ///   function then makes the activation itself non-additive.</item>
 /// </list>
@@ -107,7 +107,7 @@ public static class Geometry
     }
 
     /// <summary>
-    /// MMCS: the mean over true directions of the best cosine similarity to any decoder direction (facts sheet §6).
+    /// MMCS: the mean over true directions of the best cosine similarity to any decoder direction (Sharkey et al. 2022).
     /// <paramref name="decoder_ND"/> [N, D] one direction per latent; <paramref name="truth_FD"/> [F, D].
     /// </summary>
     public static double Mmcs(Tensor decoder_ND, Tensor truth_FD)

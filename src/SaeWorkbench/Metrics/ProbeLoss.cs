@@ -203,7 +203,7 @@ public sealed class LatentEntries : IDisposable
 }
 
 /// <summary>
-/// Probe loss (TopK paper §4.2; facts sheet §5): for each binary token-level task, fit a 1-D logistic regression
+/// Probe loss (Gao et al. 2024, §4.2): for each binary token-level task, fit a 1-D logistic regression
 /// P(label) = sigmoid(w a_i + b) on every single latent's activation a_i, take the latent with the lowest cross-entropy,
 /// and report the mean over tasks of that cross-entropy.
 /// <para><b>Split.</b> Probes are fitted on training tokens and scored on held-out tokens (a seeded random split of

@@ -38,7 +38,7 @@ public sealed record ProgressiveCodeResult
 }
 
 /// <summary>
-/// Progressive codes (TopK paper §5.3; facts sheet §2 "Test-time activation swap" and §5 "Progressive recovery"): keep
+/// Progressive codes (Gao et al. 2024, §5.3, progressive recovery): keep
 /// every trained weight and bias of an SAE and replace only its activation, sweeping k' of TopK(k') or a single JumpReLU
 /// threshold theta, and place each in the L0-MSE plane. A code is progressive when the MSE keeps falling as k' grows
 /// (theta falls): plain TopK only up to its training k, Multi-TopK for every k'. One pass over the data evaluates every

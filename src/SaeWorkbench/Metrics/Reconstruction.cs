@@ -32,7 +32,7 @@ public sealed record ReconstructionOptions
 }
 
 /// <summary>
-/// Reconstruction quality and sparsity over a set of tokens (TopK paper §2.1 and §3; facts sheet §3 and §5). Squared
+/// Reconstruction quality and sparsity over a set of tokens (Gao et al. 2024, §2.1 and §3). Squared
 /// errors follow <see cref="Losses.Mse"/>: summed over d, averaged over tokens.
 /// </summary>
 public sealed record ReconstructionResult
@@ -229,7 +229,7 @@ public sealed class ReconstructionAccumulator : IDisposable
 }
 
 /// <summary>
-/// Reconstruction metrics of an SAE (TopK paper §2.1 and §3; facts sheet §3 and §5): MSE, normalized MSE, fraction of
+/// Reconstruction metrics of an SAE (Gao et al. 2024, §2.1 and §3): MSE, normalized MSE, fraction of
 /// variance unexplained and explained variance, L0, L1, firing frequencies, dead and dense latents. Errors are measured in
 /// the SAE's normalised input space (where the papers compute them); the SAE runs in eval mode without gradients, batch by
 /// batch, through a <see cref="ReconstructionAccumulator"/>.

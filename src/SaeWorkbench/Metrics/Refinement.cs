@@ -61,7 +61,7 @@ public sealed record RefinementResult
 }
 
 /// <summary>
-/// Refinement, the TopK paper's measure of activation shrinkage (§5.2; facts sheet §5): keep the support the encoder chose
+/// Refinement, the TopK paper's measure of activation shrinkage (Gao et al. 2024, §5.1): keep the support the encoder chose
 /// (the latents with a positive value), re-fit only those values to minimise ||x - b_dec - sum_i v_i d_i||^2 subject to
 /// v >= 0, and compare with the encoder's values. A refined/original magnitude ratio above 1 means the encoder shrinks
 /// (ReLU + L1 does; TopK barely), and the MSE gain is what the encoder's values lose against the best values on its own

@@ -109,7 +109,7 @@ public sealed record JointScalingLawFit : ScalingLawFit
 }
 
 /// <summary>
-/// Scaling-law fits of the TopK paper (§3; facts sheet §4) by nonlinear least squares, with Levenberg-Marquardt from
+/// Scaling-law fits of the TopK paper (Gao et al. 2024, §3) by nonlinear least squares, with Levenberg-Marquardt from
 /// MathNet.Numerics, analytic Jacobians, parameter standard errors from the covariance s^2 (J^T J)^-1 (s^2 the residual
 /// variance RSS / (m - p), J the Jacobian of the residuals at the minimum) and Student-t confidence intervals.
 /// <list type="bullet">

@@ -8,7 +8,7 @@ using F = TorchSharp.torch.nn.functional;
 namespace SaeWorkbench.Models;
 
 /// <summary>
-/// GPT-2 (Radford et al. 2019, §2.3), the TopK paper's subject model (facts sheet §1), for any <see cref="Gpt2Config"/>:
+/// GPT-2 (Radford et al. 2019, §2.3), the TopK paper's subject model (Gao et al. 2024, §2.1), for any <see cref="Gpt2Config"/>:
 /// token + learned position embeddings; n_layer pre-LayerNorm blocks
 /// <c>x = x + attn(ln_1(x)); x = x + mlp(ln_2(x))</c> with causal multi-head attention and a GELU (tanh approximation)
 /// MLP; a final LayerNorm; logits through the tied unembedding (the token embedding transposed).

@@ -5,7 +5,7 @@ namespace SaeWorkbench.Models;
 /// <summary>
 /// The shape of a GPT-2 (Radford et al. 2019, §2.3: GPT-1's decoder-only transformer with pre-LayerNorm blocks, a final
 /// LayerNorm, learned positions and a tied unembedding), with Hugging Face's config.json field names. The subject model
-/// of the TopK paper is GPT-2 small (<see cref="Gpt2Small"/>; facts sheet §1). Validated by <see cref="Validate"/>, which
+/// of the TopK paper is GPT-2 small (<see cref="Gpt2Small"/>; Gao et al. 2024, §2.1). Validated by <see cref="Validate"/>, which
 /// the model and the loader call: every failure names the field, its value and the allowed range.
 /// </summary>
 public sealed record Gpt2Config

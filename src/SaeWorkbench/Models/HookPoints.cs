@@ -9,7 +9,7 @@ namespace SaeWorkbench.Models;
 /// <summary>
 /// The places in a GPT-2 forward pass where an activation can be read or replaced, in the order the forward pass reaches
 /// them within a block. Names and shapes follow TransformerLens (B batch, T tokens, D d_model, H heads, Dh d_head,
-/// M d_mlp), so an SAE trained here on <c>blocks.8.hook_resid_post</c> is the TopK paper's site (facts sheet §1).
+/// M d_mlp), so an SAE trained here on <c>blocks.8.hook_resid_post</c> is the TopK paper's site (Gao et al. 2024, §2.1).
 /// </summary>
 public enum HookSite
 {

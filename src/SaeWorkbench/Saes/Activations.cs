@@ -6,7 +6,7 @@ namespace SaeWorkbench.Saes;
 
 /// <summary>
 /// The activation functions of the SAE papers, as values that can be swapped at test time
-/// (facts sheet §2, "Test-time activation swap"; TopK paper on progressive codes): any trained SAE
+/// (Gao et al. 2024, §5.3, progressive codes): any trained SAE
 /// keeps every weight and bias and replaces only the activation by TopK(k'), JumpReLU(theta) or ReLU
 /// (<see cref="ForwardOptions.Activation"/>).
 /// <para>An activation picks the support from the pre-activations <c>pre_BN</c> and takes the values from
@@ -102,7 +102,7 @@ public sealed record BatchTopKActivation(long K) : Activation
     }
 }
 
-/// <summary>JumpReLU (Rajamanoharan et al. 2024): z = pre * H(pre - theta) with one threshold for every latent
+/// <summary>JumpReLU (Rajamanoharan et al. 2024b): z = pre * H(pre - theta) with one threshold for every latent
 /// (the swept theta of a test-time swap; a JumpReLU SAE's own learned per-latent thresholds live in the SAE).</summary>
 public sealed record JumpReluActivation(double Threshold) : Activation
 {

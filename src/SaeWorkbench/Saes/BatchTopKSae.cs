@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 
 namespace SaeWorkbench.Saes;
 
-/// <summary>Configuration of the BatchTopK SAE (Bussmann et al. 2024; facts sheet §2). K is the average active latents per token.</summary>
+/// <summary>Configuration of the BatchTopK SAE (Bussmann et al. 2024). K is the average active latents per token.</summary>
 public sealed record BatchTopKSaeConfig : TopKSaeConfig
 {
     /// <summary>Rate of the moving average that estimates the global inference threshold from each training batch's
@@ -22,7 +22,7 @@ public sealed record BatchTopKSaeConfig : TopKSaeConfig
 }
 
 /// <summary>
-/// BatchTopK SAE (Bussmann et al. 2024; facts sheet §2): in training keep the top k*B ReLU'd pre-activations
+/// BatchTopK SAE (Bussmann et al. 2024): in training keep the top k*B ReLU'd pre-activations
 /// across the whole batch of B tokens (a variable number per token); at inference (eval mode) use a single
 /// threshold theta estimated during training: z = JumpReLU_theta(pre). Losses as TopK ("nmse", "aux_k").
 /// The sparse kernels handle the variable-length code (entries grouped by token).

@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 
 namespace SaeWorkbench.Saes;
 
-/// <summary>Configuration of the Gated SAE (Rajamanoharan et al. 2024, "Improving dictionary learning with gated SAEs"; facts sheet §2).</summary>
+/// <summary>Configuration of the Gated SAE (Rajamanoharan et al. 2024a, Gated SAEs, §3).</summary>
 public sealed record GatedSaeConfig : SaeConfig
 {
     /// <summary>lambda, the L1 coefficient on ReLU(pi_gate) (per token, summed over latents), >= 0.</summary>
@@ -20,7 +20,7 @@ public sealed record GatedSaeConfig : SaeConfig
 }
 
 /// <summary>
-/// The Gated SAE (Rajamanoharan et al. 2024, §3; facts sheet §2). One encoder matrix W_gate (stored as W_enc_ND)
+/// The Gated SAE (Rajamanoharan et al. 2024a, §3). One encoder matrix W_gate (stored as W_enc_ND)
 /// serves two paths: u = W_gate (x - b_dec);
 /// <code>
 ///   pi_gate = u + b_gate          f_gate = H(pi_gate)                 (which latents fire)

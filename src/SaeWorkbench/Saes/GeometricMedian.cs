@@ -6,8 +6,8 @@ namespace SaeWorkbench.Saes;
 
 /// <summary>
 /// The geometric median of a set of points: the point minimising the sum of Euclidean distances to
-/// them, found by Weiszfeld's iterations (TopK paper appendix A: b_pre is initialised to the geometric
-/// median of a sample of inputs; facts sheet §3). Computed in float64.
+/// them, found by Weiszfeld's iterations (Gao et al. 2024, Appendix A.1: b_pre is initialised to the geometric
+/// median of a sample of inputs). Computed in float64.
 /// </summary>
 public static class GeometricMedian
 {

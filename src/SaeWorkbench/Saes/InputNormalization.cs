@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace SaeWorkbench.Saes;
 
 /// <summary>
-/// How inputs are scaled before encoding (Gao et al. 2024, §2.1; Rajamanoharan et al. 2024b, §4). Every mode is undone on the
+/// How inputs are scaled before encoding (Gao et al. 2024, §2.1; Lieberum et al. 2024). Every mode is undone on the
 /// reconstruction in <see cref="SaeOutput.ReconstructionInInputSpace_BD"/>; losses are computed
 /// in the normalised space, as each paper does.
 /// </summary>

@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 
 namespace SaeWorkbench.Saes;
 
-/// <summary>Configuration of the JumpReLU SAE (Rajamanoharan et al. 2024, "Jumping Ahead"; Gemma Scope; facts sheet §2).
+/// <summary>Configuration of the JumpReLU SAE (Rajamanoharan et al. 2024b, "Jumping Ahead"; Lieberum et al. 2024, Gemma Scope).
 /// Defaults follow Gemma Scope: inputs scaled to unit mean squared norm, no b_dec subtracted before the encoder,
 /// He-uniform decoder with unit-norm rows, encoder = decoder transpose, zero biases.</summary>
 public sealed record JumpReluSaeConfig : SaeConfig
@@ -38,7 +38,7 @@ public sealed record JumpReluSaeConfig : SaeConfig
 }
 
 /// <summary>
-/// The JumpReLU SAE (Rajamanoharan et al. 2024, §3-4; facts sheet §2): f = JumpReLU_theta(W_enc x + b_enc) with
+/// The JumpReLU SAE (Rajamanoharan et al. 2024b, §3-4): f = JumpReLU_theta(W_enc x + b_enc) with
 /// JumpReLU_theta(z) = z H(z - theta), theta > 0 learned per latent (as log theta, kept in float32);
 /// L = ||x - x_hat||^2 + lambda ||f||_0. The step function has no useful derivative, so theta learns through the
 /// paper's straight-through pseudo-derivatives with the rectangle kernel K(u) = 1{-1/2 &lt; u &lt; 1/2} and bandwidth eps:
@@ -113,7 +113,7 @@ public sealed class JumpReluSae : SparseAutoencoder
 
     /// <summary>
     /// JumpReLU_theta(z) = z H(z - theta), with d/dz = H(z - theta) and the pseudo-derivative
-    /// d/dtheta = -(theta / eps) K((z - theta) / eps) (Rajamanoharan et al. 2024, JumpReLU paper, §3, eq. 11).
+    /// d/dtheta = -(theta / eps) K((z - theta) / eps) (Rajamanoharan et al. 2024b, JumpReLU paper, §3, eq. 11).
     /// z [B, N]; theta [N] (or []), same dtype.
     /// </summary>
     public static Tensor JumpReLU(Tensor z, Tensor theta, double eps)

@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 
 namespace SaeWorkbench.Saes;
 
-/// <summary>Configuration of the ReLU + L1 baseline (facts sheet §2).</summary>
+/// <summary>Configuration of the ReLU + L1 baseline (Gao et al. 2024, §2.2).</summary>
 public sealed record ReluSaeConfig : SaeConfig
 {
     /// <summary>lambda, the L1 coefficient (per token, on latents summed over n), >= 0.</summary>
@@ -24,7 +24,7 @@ public sealed record ReluSaeConfig : SaeConfig
 }
 
 /// <summary>
-/// The ReLU SAE baseline (TopK paper §2.1; Anthropic's "Towards Monosemanticity"; facts sheet §2):
+/// The ReLU SAE baseline (Gao et al. 2024, §2.2; Bricken et al. 2023, "Towards Monosemanticity"):
 /// z = ReLU(W_enc (x - b_pre) + b_enc), x_hat = W_dec z + b_pre, L = ||x - x_hat||^2 + lambda ||z||_1
 /// (optionally lambda sum_i ||d_i|| |z_i|). Loss terms: "mse", "l1" (lambda and its warm-up applied).
 /// </summary>

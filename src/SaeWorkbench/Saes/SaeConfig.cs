@@ -4,7 +4,7 @@ using SaeWorkbench.Engine;
 
 namespace SaeWorkbench.Saes;
 
-/// <summary>How the decoder directions start (facts sheet §2, §3).</summary>
+/// <summary>How the decoder directions start (Gao et al. 2024, Appendix A.1; Lieberum et al. 2024).</summary>
 public enum DecoderInit
 {
     /// <summary>TopK paper: Gaussian random directions scaled to unit norm.</summary>

@@ -12,10 +12,10 @@ namespace SaeWorkbench.Saes;
 /// <para>Optimiser defaults (Adam throughout, the fused single-pass form, no weight decay); (?) marks values the papers'
 /// own text does not state, kept as options with these defaults:</para>
 /// <list type="table">
-/// <item><term>topk, batchtopk, multitopk</term><description>lr = 2e-4 / sqrt(n / 2^14) (Gao et al. 2024, §2.2 and appendix A,
+/// <item><term>topk, batchtopk, multitopk</term><description>lr = 2e-4 / sqrt(n / 2^14) (Gao et al. 2024, Appendix A,
 ///   the lr scaling rule (?): 1.41e-4 at n = 32k; the paper quotes 1e-4), betas (0.9, 0.999), eps 6.25e-10, no warm-up or
 ///   decay, no clipping (the paper's released code).</description></item>
-/// <item><term>jumprelu</term><description>Gemma Scope (Lieberum et al. 2024, appendix; Rajamanoharan et al. 2024b, §4):
+/// <item><term>jumprelu</term><description>Gemma Scope (Lieberum et al. 2024):
 ///   lr 7e-5, betas (0, 0.999), eps 1e-8, cosine warm-up from 0.1 lr over 1,000 steps, lambda warmed up linearly over
 ///   10,000 steps.</description></item>
 /// <item><term>gated</term><description>as jumprelu (the JumpReLU paper trains its Gated baselines alike) (?).</description></item>
@@ -118,7 +118,7 @@ public static class SaeRegistry
     /// <summary>BatchTopK (Bussmann et al. 2024): the top B k pre-activations of the batch; a global threshold at inference.</summary>
     public static readonly SaeArchitecture BatchTopK = new()
     {
-        Name = "batchtopk", Label = "BatchTopK", Source = "Bussmann et al. 2024, §3", ConfigType = typeof(BatchTopKSaeConfig),
+        Name = "batchtopk", Label = "BatchTopK", Source = "Bussmann et al. 2024", ConfigType = typeof(BatchTopKSaeConfig),
         NewConfig = (d, n) => new BatchTopKSaeConfig { DIn = d, NumLatents = n },
         Construct = c => new BatchTopKSae((BatchTopKSaeConfig)c),
         LearningRateRule = ScaledLearningRate,

@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace SaeWorkbench.Saes;
 
 /// <summary>
-/// What every SAE architecture shares (facts sheet §2, §3): the encoder and decoder weights, input
+/// What every SAE architecture shares (Gao et al. 2024, §2 and Appendix A; Lieberum et al. 2024): the encoder and decoder weights, input
 /// normalisation and its undoing, encode/decode, the decoder unit-norm constraint, initialisation
 /// (random unit-norm or He-uniform decoder, encoder = decoder transpose, geometric-median b_pre,
 /// optional encoder rescaling), and the forward pass with a swappable activation.
@@ -232,7 +232,7 @@ public abstract class SparseAutoencoder : nn.Module
 
     /// <summary>
     /// Before an optimiser step: remove from each decoder row's gradient its component parallel to the row,
-    /// g_n &lt;- g_n - (g_n . d_n / ||d_n||^2) d_n (TopK paper appendix A; facts sheet §3). No-op without a gradient.
+    /// g_n &lt;- g_n - (g_n . d_n / ||d_n||^2) d_n (Gao et al. 2024, Appendix A). No-op without a gradient.
     /// </summary>
     public void RemoveParallelDecoderGradient()
     {

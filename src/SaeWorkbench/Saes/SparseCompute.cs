@@ -4,8 +4,8 @@ using static TorchSharp.torch;
 namespace SaeWorkbench.Saes;
 
 /// <summary>
-/// Sparse TopK compute (Gao et al. 2024, TopK paper: the decoder and the encoder's backward only
-/// need the k active latents per token; facts sheet §2). Two autograd functions with hand-written
+/// Sparse TopK compute (Gao et al. 2024, §2.3: the decoder and the encoder's backward only
+/// need the k active latents per token). Two autograd functions with hand-written
 /// backward passes, forward and backward side by side:
 /// <list type="bullet">
 /// <item><see cref="EncoderEntries"/>: the pre-activations at a code's entries,

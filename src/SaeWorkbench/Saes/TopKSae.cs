@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 
 namespace SaeWorkbench.Saes;
 
-/// <summary>Configuration of the TopK SAE, with AuxK and Multi-TopK (facts sheet §2).</summary>
+/// <summary>Configuration of the TopK SAE, with AuxK and Multi-TopK (Gao et al. 2024, §2.3, Appendix A.2, §5.3).</summary>
 public record TopKSaeConfig : SaeConfig
 {
     /// <summary>k, the active latents per token, in [1, NumLatents].</summary>
@@ -41,7 +41,7 @@ public record TopKSaeConfig : SaeConfig
 }
 
 /// <summary>
-/// The TopK SAE (Gao et al. 2024, §2.3; facts sheet §2): z = ReLU(TopK_k(W_enc (x - b_pre) + b_enc)),
+/// The TopK SAE (Gao et al. 2024, §2.3): z = ReLU(TopK_k(W_enc (x - b_pre) + b_enc)),
 /// x_hat = W_dec z + b_pre, L = normalized MSE. Gradients flow only through the k kept entries.
 /// <list type="bullet">
 /// <item>AuxK (§A.2): the residual e = x - x_hat (x_hat detached) is reconstructed from the top-k_aux

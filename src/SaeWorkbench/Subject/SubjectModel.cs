@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 namespace SaeWorkbench.Subject;
 
 /// <summary>
-/// The language model under study and where its SAEs read (TopK paper setup, facts sheet §1: GPT-2 small's residual stream
+/// The language model under study and where its SAEs read (TopK paper setup, Gao et al. 2024, §2.1: GPT-2 small's residual stream
 /// after block 8 of 12, 64-token contexts): a GPT-2 in Hugging Face's layout (config.json + model.safetensors) with its
 /// BPE tokenizer (vocab.json + merges.txt), the model card when it is the built-in model (training.json), the hook, and the
 /// labelled synthetic corpus whose text feeds it. Real GPT-2 weights work the same way: the corpus text is then tokenised

@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 
 namespace SaeWorkbench.Toys;
 
-/// <summary>Settings of the one-direction toy of the JumpReLU paper's figure 1 (facts sheet §6, seed 000).</summary>
+/// <summary>Settings of the one-direction toy of the JumpReLU paper's figure 1 (Rajamanoharan et al. 2024b).</summary>
 public sealed record JumpReluToyConfig
 {
     /// <summary>Probability that the feature is active on a sample, in (0, 1).</summary>
@@ -37,7 +37,7 @@ public sealed record JumpReluToyConfig
 public sealed record ToyScore(double Mse, double FalsePositiveRate, double MagnitudeRatio);
 
 /// <summary>
-/// The JumpReLU paper's figure 1 (Rajamanoharan et al. 2024, §2; facts sheet §6): one feature direction whose
+/// The JumpReLU paper's figure 1 (Rajamanoharan et al. 2024b): one feature direction whose
 /// pre-activation equals the feature's magnitude when it is active and is low but sometimes positive (noise) when it
 /// is not. ReLU passes the positive noise (false positives), or, with a bias shift large enough to suppress them,
 /// shrinks every true magnitude by that shift; JumpReLU's threshold removes the false positives and keeps the true

@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 
 namespace SaeWorkbench.Toys;
 
-/// <summary>Settings of the superposition ground-truth data (facts sheet §6; Sharkey et al. 2022).</summary>
+/// <summary>Settings of the superposition ground-truth data (Sharkey et al. 2022).</summary>
 public sealed record SuperpositionConfig
 {
     /// <summary>Width d of each sample (the paper's setup: 256), >= 1.</summary>
@@ -49,8 +49,8 @@ public sealed record SuperpositionConfig
 }
 
 /// <summary>
-/// Toy data in superposition with known ground truth (facts sheet §6; Sharkey et al. 2022, "Taking features out of
-/// superposition"): F unit-norm directions in d dimensions (F > d), each sample x = sum_i c_i f_i with feature i active
+/// Toy data in superposition with known ground truth (Sharkey et al. 2022, "Taking features out of superposition
+/// with sparse autoencoders"): F unit-norm directions in d dimensions (F > d), each sample x = sum_i c_i f_i with feature i active
 /// independently with probability MeanActive / F and c_i ~ U[min, max] when active; optionally correlated pairs.
 /// The directions (<see cref="Features_FD"/>) and each batch's coefficients are exposed for scoring:
 /// <see cref="Geometry.Mmcs"/> (mean max cosine similarity) and <see cref="ShrinkageRatio"/>. Implements

@@ -5,7 +5,7 @@ using SaeWorkbench.Engine;
 namespace SaeWorkbench.Training;
 
 /// <summary>
-/// Dead and dense latents, counted in tokens (TopK paper §A.2, facts sheet §2: dead = has not fired in the last
+/// Dead and dense latents, counted in tokens (Gao et al. 2024, Appendix A.2: dead = has not fired in the last
 /// 10M tokens, fired = activation above 1e-3 in the released code; JumpReLU paper: "high-frequency" latents fire on
 /// more than 10% of tokens). Keeps per latent the tokens since it last fired, and firing counts over consecutive
 /// windows of <see cref="DenseWindowTokens"/> tokens. All state is in tensors, saved with a checkpoint.

@@ -83,7 +83,7 @@ public sealed record TrainingResult(IReadOnlyList<RunResult> Runs)
 }
 
 /// <summary>
-/// The architecture-agnostic trainer (facts sheet §3): one pass over an activation source feeds every run (several
+/// The architecture-agnostic trainer (Gao et al. 2024, Appendix A): one pass over an activation source feeds every run (several
 /// SAEs, e.g. a sweep, from the same batches); each run steps with its own Adam, schedules, decoder constraint, clipping
 /// and dead-latent tracker (<see cref="TrainingRun.TrainStep"/>). Reports progress (tokens/s, loss terms, L0, dead %)
 /// through an <see cref="IProgress{T}"/> callback; stops a run on NaN or divergence with a clear message, keeping its

@@ -57,8 +57,8 @@ public class ReproduceConfigTests
     {
         var c = ReproduceConfig.Default;
         Assert.Equal(SaeRegistry.All, c.Sweeps.Select(x => x.Architecture));
-        Assert.Equal(new long[] { 8, 16, 32 }, c.Ks);
-        Assert.Equal(new long[] { 256, 512, 1024, 2048 }, c.ScalingLatents);
+        Assert.Equal(new long[] { 8, 16, 32 }, c.Ks());
+        Assert.Equal(new long[] { 256, 512, 1024, 2048 }, c.ScalingLatents());
         Assert.Equal(["topk-n256-k8", "topk-n256-k16", "topk-n256-k32", "topk-n512-k8"],
             c.SweepOf(SaeRegistry.TopK)!.Runs(c.NumLatents).Take(4).Select(r => r.Name));
         Assert.Equal(["jumprelu-n1024-l0_0.001", "jumprelu-n1024-l0_0.01"], c.SweepOf(SaeRegistry.JumpRelu)!.Runs(c.NumLatents).Select(r => r.Name));

@@ -2,7 +2,7 @@ using SaeWorkbench.Metrics;
 
 namespace SaeWorkbench.Tests.Metrics;
 
-/// <summary>The least-squares scale of explanation reconstruction, E[s a] / E[s^2] (facts sheet §5).</summary>
+/// <summary>The least-squares scale of explanation reconstruction, E[s a] / E[s^2] (Gao et al. 2024, §4.4).</summary>
 public sealed class ExplanationScaleTests
 {
     [Fact]

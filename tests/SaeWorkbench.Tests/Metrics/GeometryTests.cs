@@ -3,7 +3,7 @@ using SaeWorkbench.Saes;
 
 namespace SaeWorkbench.Tests.Metrics;
 
-/// <summary>Known answers for decoder geometry, MMCS and per-head attribution (facts sheet §6).</summary>
+/// <summary>Known answers for decoder geometry, MMCS (Sharkey et al. 2022) and per-head attribution.</summary>
 public class GeometryTests
 {
     /// <summary>A 16 x 16 Sylvester-Hadamard matrix over 4: orthonormal rows, none of them axis-aligned.</summary>

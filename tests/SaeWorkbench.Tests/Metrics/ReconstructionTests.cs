@@ -3,7 +3,7 @@ using SaeWorkbench.Metrics;
 using SaeWorkbench.Saes;
 namespace SaeWorkbench.Tests.Metrics;
 
-/// <summary>Known answers for the reconstruction metrics (TopK paper §2.1, §3; facts sheet §3, §5).</summary>
+/// <summary>Known answers for the reconstruction metrics (Gao et al. 2024, §2.1, §3).</summary>
 public class ReconstructionTests
 {
     [Fact]

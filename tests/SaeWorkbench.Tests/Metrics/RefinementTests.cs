@@ -2,7 +2,7 @@ using SaeWorkbench.Metrics;
 
 namespace SaeWorkbench.Tests.Metrics;
 
-/// <summary>Known answers for refinement (TopK paper §5.2; facts sheet §5), and the solver against exact NNLS by enumeration.</summary>
+/// <summary>Known answers for refinement (Gao et al. 2024, §5.1), and the solver against exact NNLS by enumeration.</summary>
 public class RefinementTests(ITestOutputHelper output)
 {
     /// <summary>Eight orthonormal rows in 16 dimensions (Sylvester-Hadamard / 4).</summary>

@@ -2,7 +2,7 @@ using SaeWorkbench.Metrics;
 
 namespace SaeWorkbench.Tests.Metrics;
 
-/// <summary>Scaling-law fits (TopK paper §3; facts sheet §4) recover the parameters of synthetic data, and their confidence
+/// <summary>Scaling-law fits (Gao et al. 2024, §3) recover the parameters of synthetic data, and their confidence
 /// intervals cover the truth about as often as they claim.</summary>
 public class ScalingLawsTests(ITestOutputHelper output)
 {

@@ -6,7 +6,7 @@ using SaeWorkbench.Engine;
 namespace SaeWorkbench.Metrics.N2g;
 
 /// <summary>
-/// What N2G explanations (facts sheet §5) need from the model under study: the activations of chosen SAE latents at
+/// What N2G explanations (Gao et al. 2024, §4.3) need from the model under study: the activations of chosen SAE latents at
 /// every position of a batch of token sequences. The real one runs the language model up to the SAE's hook and encodes
 /// (<see cref="SaeLatentActivationFunction"/>); tests and benchmarks use hand-built functions of the tokens.
 /// </summary>

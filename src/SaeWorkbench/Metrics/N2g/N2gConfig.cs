@@ -1,6 +1,6 @@
 namespace SaeWorkbench.Metrics.N2g;
 
-/// <summary>What a trie leaf stores when several examples of one latent give the same pattern (facts sheet §5).</summary>
+/// <summary>What a trie leaf stores when several examples of one latent give the same pattern (the paper does not say; see Last).</summary>
 public enum N2gLeafValue
 {
     /// <summary>The mean of the examples' suffix activations (the default: independent of the order of insertion).</summary>
@@ -15,8 +15,8 @@ public enum N2gLeafValue
 }
 
 /// <summary>
-/// Settings of the N2G explanations in the TopK paper's simplified variant (Gao et al. 2024, section 4, explainability, and
-/// its released <c>explanations.py</c>; facts sheet §5): which examples explain each latent, the three 0.5 thresholds
+/// Settings of the N2G explanations in the TopK paper's simplified variant (Gao et al. 2024, §4.3, explainability, and
+/// its released <c>explanations.py</c>): which examples explain each latent, the three 0.5 thresholds
 /// (minimal suffix, start anchor, saliency), what a trie leaf stores, how "fires" is binarised for precision and
 /// recall, and how the activation-function calls are batched. Validated by <see cref="Validate"/>, which
 /// <see cref="N2gExplainer"/> and <see cref="N2gScoring"/> call on construction.
@@ -57,7 +57,7 @@ public sealed record N2gConfig
     /// of the largest activation it reached on the training sequences, in [0, 1). Default 0, i.e. fires = activation &gt; 0:
     /// the latents of TopK, JumpReLU and ReLU SAEs are exactly zero when inactive, so "nonzero" is the sparsity notion the
     /// rest of the workbench uses (L0), and the paper's examples are "activating" in the same sense. The paper does not
-    /// state its threshold (facts sheet §5, marked (?)). The explanation fires where any of its patterns matches
+    /// state its threshold. The explanation fires where any of its patterns matches
     /// (prediction &gt; 0; every stored value is positive).
     /// </summary>
     public double FiringFractionOfMax { get; init; }

@@ -19,8 +19,8 @@ public enum N2gExampleKind
 public readonly record struct N2gExample(int Sequence, int Position, float Activation, N2gExampleKind Kind);
 
 /// <summary>
-/// The activating examples of each latent on a set of training sequences (TopK paper's N2G, facts sheet §5: "top
-/// activating and random activating examples"), with what the pass over the sequences measured on the way.
+/// The activating examples of each latent on a set of training sequences (the N2G of Gao et al. 2024, §4.3, and its
+/// released code: top activating and random activating examples), with what the pass over the sequences measured on the way.
 /// </summary>
 /// <param name="LatentIds">The latents, in the order of the other arrays.</param>
 /// <param name="Examples">Per latent: the top examples by decreasing activation (ties: lower sequence first), then the random

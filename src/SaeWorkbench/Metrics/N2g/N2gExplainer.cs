@@ -6,8 +6,8 @@ using SaeWorkbench.Engine;
 namespace SaeWorkbench.Metrics.N2g;
 
 /// <summary>
-/// Builds N2G explanations in the simplified variant of the TopK paper's code (Gao et al. 2024, section 4,
-/// explainability; facts sheet §5), for many latents at once:
+/// Builds N2G explanations in the simplified variant of the TopK paper's code (Gao et al. 2024, §4.3,
+/// explainability; N2G is Foote et al. 2023), for many latents at once:
 /// <list type="number">
 /// <item>take each latent's top and random activating examples on the training sequences (<see cref="N2gExampleSet"/>);</item>
 /// <item>truncate after the selected token and keep the shortest suffix whose activation at its last token is

@@ -1,7 +1,7 @@
 namespace SaeWorkbench.Metrics.N2g;
 
 /// <summary>
-/// The pattern one activating example gives (TopK paper's N2G, facts sheet §5): its minimal suffix, with each position of
+/// The pattern one activating example gives (Gao et al. 2024, §4.3, and its code): its minimal suffix, with each position of
 /// low saliency made a one-token wildcard, anchored to the start of the sequence when a prepended pad token kills the
 /// activation.
 /// </summary>
@@ -47,7 +47,7 @@ public sealed record N2gExplanationStats(
 }
 
 /// <summary>
-/// The N2G explanation of one latent (TopK paper's variant, facts sheet §5): one pattern per activating example, the trie
+/// The N2G explanation of one latent (the variant of Gao et al. 2024, §4.3): one pattern per activating example, the trie
 /// that holds them reversed, and what building it found. A latent that never fired on the training sequences has no
 /// patterns and predicts 0 everywhere.
 /// </summary>

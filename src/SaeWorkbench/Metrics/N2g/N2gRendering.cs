@@ -6,7 +6,7 @@ using SaeWorkbench.Plotting;
 namespace SaeWorkbench.Metrics.N2g;
 
 /// <summary>
-/// Readable forms of N2G explanations (facts sheet §5) for notebooks and reports: a pattern as text,
+/// Readable forms of N2G explanations (Gao et al. 2024, §4.3) for notebooks and reports: a pattern as text,
 /// <c>^ the [*] cat</c> ("^" the start anchor, "[*]" a one-token wildcard, tokens decoded and trimmed, whitespace-only
 /// tokens shown as ␣ ⏎ ⇥), and an explanation as a list of its distinct patterns, most examples first, in text or as an
 /// HTML snippet with inline styles (every token in its own box, its exact text kept).

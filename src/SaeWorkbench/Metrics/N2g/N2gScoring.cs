@@ -7,8 +7,8 @@ using SaeWorkbench.Engine;
 namespace SaeWorkbench.Metrics.N2g;
 
 /// <summary>
-/// How well one latent's N2G explanation predicts where it fires on held-out tokens (TopK paper, section 4,
-/// explainability; facts sheet §5). The latent fires where its activation is &gt; <paramref name="Threshold"/>
+/// How well one latent's N2G explanation predicts where it fires on held-out tokens (Gao et al. 2024, §4.3,
+/// explainability). The latent fires where its activation is &gt; <paramref name="Threshold"/>
 /// (<see cref="N2gConfig.FiringFractionOfMax"/> times its training maximum; 0 by default); the explanation fires where a
 /// pattern matches (prediction &gt; 0).
 /// </summary>

@@ -5,7 +5,7 @@ using SaeWorkbench.Engine;
 namespace SaeWorkbench.Metrics.N2g;
 
 /// <summary>
-/// N2G simulation (facts sheet §5): the activation each explanation predicts at every token of a batch of sequences,
+/// N2G simulation (Gao et al. 2024, §4.3-4.4): the activation each explanation predicts at every token of a batch of sequences,
 /// for many latents at once. Each trie is walked backwards from a position (<see cref="N2gTrie.PredictAt"/>); a position
 /// is only visited for a latent if its token is one on which that latent's patterns can end (an index of the batch by
 /// token gives those positions), or everywhere if a pattern ends in a wildcard. Latents run in parallel on the CPU.

@@ -1,7 +1,7 @@
 namespace SaeWorkbench.Metrics.N2g;
 
 /// <summary>
-/// The trie of an N2G explanation (TopK paper's variant, facts sheet §5): patterns are inserted reversed, last token
+/// The trie of an N2G explanation (Gao et al. 2024, §4.3, and its code): patterns are inserted reversed, last token
 /// first, so that prediction walks backwards from a position. Edges are exact token ids, the one-token wildcard
 /// <see cref="AnyToken"/> and, after a pattern's first token, the start-of-sequence anchor <see cref="StartAnchor"/>.
 /// A node that ends a pattern stores an activation (aggregated over the examples that gave the pattern by

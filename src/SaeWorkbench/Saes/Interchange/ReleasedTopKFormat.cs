@@ -7,7 +7,7 @@ using SaeWorkbench.Engine;
 namespace SaeWorkbench.Saes.Interchange;
 
 /// <summary>
-/// The tensor names of the TopK paper's released SAEs (openai/sparse_autoencoder; facts sheet §1, §7), read from
+/// The tensor names of the TopK paper's released SAEs (openai/sparse_autoencoder, the code released with Gao et al. 2024), read from
 /// safetensors: <c>encoder.weight</c> [n, d] (nn.Linear(d, n)), <c>decoder.weight</c> [d, n] (nn.Linear(n, d)),
 /// <c>pre_bias</c> [d], <c>latent_bias</c> [n] (and <c>stats_last_nonzero</c> [n], ignored). Their model:
 /// x' = (x - mean) / (std + 1e-5) per token (unbiased std), z = ReLU(TopK_k(encoder(x' - pre_bias) + latent_bias)),

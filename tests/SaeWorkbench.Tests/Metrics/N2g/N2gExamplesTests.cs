@@ -1,7 +1,7 @@
 using SaeWorkbench.Metrics.N2g;
 namespace SaeWorkbench.Tests.Metrics.N2g;
 
-/// <summary>The choice of top and random activating examples (facts sheet §5), against brute force and a chi-square test.</summary>
+/// <summary>The choice of top and random activating examples (Gao et al. 2024, §4.3), against brute force and a chi-square test.</summary>
 public sealed class N2gExamplesTests
 {
     // Fires on tokens >= 12 with token + position / 1000 (distinct within a sequence, repeated across sequences).

@@ -2,7 +2,7 @@ using SaeWorkbench.Metrics.N2g;
 namespace SaeWorkbench.Tests.Metrics.N2g;
 
 /// <summary>
-/// N2G explanations of latents built by hand (facts sheet §5): each latent's explanation must be exactly its defining
+/// N2G explanations of latents built by hand (Gao et al. 2024, §4.3): each latent's explanation must be exactly its defining
 /// pattern, with precision = recall = 1 on held-out tokens; wildcards, the "^" anchor and the 0.5 minimal-suffix rule
 /// show up where the definition puts them; batching across latents changes nothing.
 /// </summary>

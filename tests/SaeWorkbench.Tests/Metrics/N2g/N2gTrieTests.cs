@@ -1,7 +1,7 @@
 using SaeWorkbench.Metrics.N2g;
 namespace SaeWorkbench.Tests.Metrics.N2g;
 
-/// <summary>The N2G trie's prediction rule (TopK paper's code, facts sheet §5), on tries built by hand.</summary>
+/// <summary>The N2G trie's prediction rule (Gao et al. 2024, §4.3, as its released code has it), on tries built by hand.</summary>
 public sealed class N2gTrieTests
 {
     private const int Any = N2gTrie.AnyToken;

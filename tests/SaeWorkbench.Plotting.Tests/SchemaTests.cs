@@ -3,7 +3,7 @@ using SaeWorkbench.Plotting;
 using SaeWorkbench.Tests.Browser;
 using Xunit.Abstractions;
 
-namespace SaeWorkbench.Tests.Plotting;
+namespace SaeWorkbench.Plotting.Tests;
 
 /// <summary>
 /// The figure JSON against plotly.js's own plot schema (from the bundle the workbench embeds): a misspelt attribute,

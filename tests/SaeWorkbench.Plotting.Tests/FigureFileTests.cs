@@ -1,7 +1,7 @@
 using System.Text.Json;
 using SaeWorkbench.Plotting;
 
-namespace SaeWorkbench.Tests.Plotting;
+namespace SaeWorkbench.Plotting.Tests;
 
 /// <summary>HTML pages and fragments, the embedded plotly.js, and atomic file writes.</summary>
 public sealed class FigureFileTests : IDisposable
@@ -28,7 +28,7 @@ public sealed class FigureFileTests : IDisposable
     [Fact]
     public void The_dll_alone_carries_plotly_js_as_when_a_notebook_loads_it_with_hash_r_from_elsewhere()
     {
-        var copy = Path.Combine(dir, "SaeWorkbench.dll");
+        var copy = Path.Combine(dir, "SaeWorkbench.Plotting.dll");
         File.Copy(typeof(PlotlyJs).Assembly.Location, copy);
         var alc = new System.Runtime.Loader.AssemblyLoadContext("hash-r", isCollectible: true);
         try

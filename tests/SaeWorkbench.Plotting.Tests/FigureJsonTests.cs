@@ -1,7 +1,7 @@
 using System.Text.Json;
 using SaeWorkbench.Plotting;
 
-namespace SaeWorkbench.Tests.Plotting;
+namespace SaeWorkbench.Plotting.Tests;
 
 /// <summary>The plotly.js JSON of the figure model: exact output, omitted defaults, gaps, checks with clear messages.</summary>
 public sealed class FigureJsonTests

@@ -3,7 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using SaeWorkbench.Plotting;
 
-namespace SaeWorkbench.Tests.Plotting;
+namespace SaeWorkbench.Plotting.Tests;
 
 /// <summary>
 /// Builds figure-model objects with every JSON-written property set, by reflection, so that a schema check covers

@@ -1,6 +1,6 @@
 using SaeWorkbench.Plotting;
 
-namespace SaeWorkbench.Tests.Plotting;
+namespace SaeWorkbench.Plotting.Tests;
 
 /// <summary>
 /// Figures display as interactive charts in .NET Interactive (VS Code Polyglot Notebooks, Jupyter) through a

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using SaeWorkbench.Plotting;
 
-namespace SaeWorkbench.Tests.Plotting;
+namespace SaeWorkbench.Plotting.Tests;
 
 /// <summary>
 /// The figure JSON re-rendered by another plotly front end: Python's <c>plotly.io.from_json</c> (Debian's

@@ -1,6 +1,7 @@
 using SaeWorkbench.Plotting;
+using Browser = SaeWorkbench.Tests.Browser;
 
-namespace SaeWorkbench.Tests.Plotting;
+namespace SaeWorkbench.Plotting.Tests;
 
 /// <summary>
 /// Figures that use every trace type and the layout features of the model, each with what its SVG must hold once

@@ -6,7 +6,7 @@ namespace SaeWorkbench.Tests.Browser;
 /// <summary>
 /// One headless Chromium for all browser tests of a test assembly (xunit collection <see cref="ChromiumCollection"/>).
 /// When Chromium cannot start, every test that uses it fails with the reason (run environment/setup.sh); none is
-/// skipped. Other test projects can link this folder (<c>&lt;Compile Include="..\SaeWorkbench.Tests\Browser\*.cs"
+/// skipped. Other test projects can link this folder (<c>&lt;Compile Include="..\SaeWorkbench.Plotting.Tests\Browser\*.cs"
 /// LinkBase="Browser" /&gt;</c>) and open any HTML file, e.g. an exported notebook page.
 /// </summary>
 public sealed class ChromiumFixture : IAsyncLifetime

@@ -4,7 +4,7 @@ using System.Text.RegularExpressions;
 namespace SaeWorkbench.Plotting;
 
 /// <summary>
-/// The plotly.js library that renders figures, available offline. It is embedded in SaeWorkbench.dll at build time
+/// The plotly.js library that renders figures, available offline. It is embedded in SaeWorkbench.Plotting.dll at build time
 /// from <c>environment/node_modules/plotly.js-dist-min/plotly.min.js</c>, which <c>environment/setup.sh</c> installs
 /// from npm at the version pinned in <c>environment/package.json</c>; so it travels with the DLL into tests,
 /// single-file publishes and notebooks that <c>#r</c> the DLL. If the DLL was built without it, the environment
@@ -118,7 +118,7 @@ public static partial class PlotlyJs
             return File.ReadAllText(path);
         }
 
-        var dll = Path.GetFileName(asm.Location) is { Length: > 0 } f ? f : "SaeWorkbench.dll"; // Location is "" in a single-file app
+        var dll = Path.GetFileName(asm.Location) is { Length: > 0 } f ? f : "SaeWorkbench.Plotting.dll"; // Location is "" in a single-file app
         throw new InvalidOperationException(
             $"plotly.js is not embedded in {dll}: " +
             "environment/node_modules/plotly.js-dist-min/plotly.min.js was missing when the library was built. " +

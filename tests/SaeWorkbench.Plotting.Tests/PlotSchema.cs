@@ -3,7 +3,7 @@ using System.Text.RegularExpressions;
 using SaeWorkbench.Plotting;
 using SaeWorkbench.Tests.Browser;
 
-namespace SaeWorkbench.Tests.Plotting;
+namespace SaeWorkbench.Plotting.Tests;
 
 /// <summary>
 /// plotly.js's own description of every attribute (<c>Plotly.PlotSchema.get()</c>, read from the bundle the workbench
@@ -28,7 +28,7 @@ public sealed class PlotSchema
     public IEnumerable<string> TraceTypes => root.GetProperty("traces").EnumerateObject().Select(p => p.Name);
 
     /// <summary>
-    /// The schema of the plotly.js embedded in SaeWorkbench.dll, read in Chromium once per test run; also kept as
+    /// The schema of the plotly.js embedded in SaeWorkbench.Plotting.dll, read in Chromium once per test run; also kept as
     /// <c>plot-schema.json</c> among the browser artifacts.
     /// </summary>
     public static Task<PlotSchema> LoadAsync(ChromiumFixture chromium) => chromium.SharedAsync("plot-schema", async browser =>

@@ -3,7 +3,7 @@ using SaeWorkbench.Plotting;
 using SaeWorkbench.Tests.Browser;
 using Xunit.Abstractions;
 
-namespace SaeWorkbench.Tests.Plotting;
+namespace SaeWorkbench.Plotting.Tests;
 
 /// <summary>
 /// Figures rendered by plotly.js in headless Chromium (issue 6, part 5): pages open without console errors and each
