@@ -278,14 +278,14 @@ public sealed class SafeTensorsFormatTests : IDisposable
     [Fact]
     public void ReaderAcceptsGapsUnsortedEntriesZeroLengthRangesAndNoMetadata()
     {
-        // Header order differs from data order; a 4-byte gap between tensors, trailing unused bytes,
-        // two empty tensors at the same offset, no padding and a null __metadata__.
+        // Header order differs from data order; a 4-byte gap between tensors, two empty tensors at the same
+        // offset, no padding and a null __metadata__.
         var header = "{\"late\":" + Entry("U8", "[2]", "[8,10]") +
                      ",\"early\":" + Entry("I32", "[1]", "[0,4]") +
                      ",\"z1\":" + Entry("F32", "[0]", "[4,4]") +
                      ",\"z2\":" + Entry("F64", "[3,0]", "[4,4]") +
                      ",\"__metadata__\":null}";
-        var path = WriteRaw("gaps.safetensors", Encoding.UTF8.GetBytes(header), [1, 0, 0, 0, 9, 9, 9, 9, 7, 8, 0xFF, 0xFF], pad: false);
+        var path = WriteRaw("gaps.safetensors", Encoding.UTF8.GetBytes(header), [1, 0, 0, 0, 9, 9, 9, 9, 7, 8], pad: false);
         using var f = SafeTensorsFile.Open(path);
         Assert.Equal(["early", "z1", "z2", "late"], f.Entries.Select(e => e.Name));
         Assert.Empty(f.Metadata);
@@ -294,6 +294,44 @@ public sealed class SafeTensorsFormatTests : IDisposable
     }
 
     // ------------------------------------------------------------------ hostile files
+
+    [Fact]
+    public void AHeaderLengthLoweredIntoThePaddingIsRejectedNotReadShifted()
+    {
+        // Issue 15: the JSON still parses with one padding space fewer, and the data region gains a leading space byte;
+        // every tensor would be read one byte early. The tensors no longer reach the end of the data region.
+        var json = "{\"a\":" + Entry("U8", "[4]", "[0,4]") + "}";
+        var padded = Encoding.UTF8.GetBytes(json + new string(' ', 8 - json.Length % 8 + 8));
+        var ok = WriteRaw("ok.safetensors", padded, [1, 2, 3, 4], pad: false);
+        using (var f = SafeTensorsFile.Open(ok)) Assert.Equal(new byte[] { 1, 2, 3, 4 }, f.ReadBytes("a"));
+        var shifted = WriteRaw("shifted.safetensors", padded, [1, 2, 3, 4], lengthOverride: (ulong)padded.Length - 1, pad: false);
+        AssertOpenFails(shifted, "1 byte(s) after the last tensor");
+        var trailing = WriteRaw("trailing.safetensors", padded, [1, 2, 3, 4, 5], pad: false);
+        AssertOpenFails(trailing, "trailing data");
+    }
+
+    [Theory]
+    [InlineData("\n")]
+    [InlineData("\t")]
+    [InlineData("\r")]
+    public void OnlySpacesMayPadTheHeader(string pad)
+    {
+        var json = "{\"a\":" + Entry("U8", "[1]", "[0,1]") + "}";
+        var path = WriteRaw("pad.safetensors", Encoding.UTF8.GetBytes(json + pad + "   "), [7], pad: false);
+        AssertOpenFails(path, "is not a space");
+    }
+
+    [Fact]
+    public void MoreTensorsThanTheBoundAreRefusedQuickly()
+    {
+        // 70,000 one-byte tensors: a valid file, refused at the 65,537th entry with the bound and the fix.
+        var n = SafeTensorsHeader.MaxTensors + 4464;
+        var sb = new StringBuilder("{");
+        for (var i = 0; i < n; i++) sb.Append(i == 0 ? "" : ",").Append("\"t").Append(i).Append("\":").Append(Entry("U8", "[1]", $"[{i},{i + 1}]"));
+        sb.Append('}');
+        var path = WriteRaw("many.safetensors", Encoding.UTF8.GetBytes(sb.ToString()), new byte[n]);
+        AssertOpenFails(path, $"more than {SafeTensorsHeader.MaxTensors} tensors");
+    }
 
     [Fact]
     public void RejectsTooShortFiles()
@@ -343,12 +381,12 @@ public sealed class SafeTensorsFormatTests : IDisposable
         AssertOpenFails(WriteRaw("bom.safetensors", [0xEF, 0xBB, 0xBF, (byte)'{', (byte)'}']), "byte order mark");
         AssertHeaderFails("hello", "not valid JSON");
         AssertHeaderFails("{\"a\":", "not valid JSON");
-        AssertHeaderFails("{} x", "not valid JSON");
-        AssertHeaderFails("{}{}", "not valid JSON");
+        AssertHeaderFails("{} x", "is not a space");
+        AssertHeaderFails("{}{}", "is not a space");
         AssertHeaderFails("{/*c*/}", "not valid JSON");
         AssertHeaderFails("{\"a\":" + Entry("U8", "[1]", "[0,1]") + ",}", "not valid JSON", [1]);
         AssertHeaderFails("{\"\\uD800\":" + Entry("U8", "[1]", "[0,1]") + "}", "not valid JSON", [1]);
-        AssertOpenFails(WriteRaw("nul.safetensors", [(byte)'{', (byte)'}', 0, 0, 0, 0, 0, 0], pad: false), "not valid JSON");
+        AssertOpenFails(WriteRaw("nul.safetensors", [(byte)'{', (byte)'}', 0, 0, 0, 0, 0, 0], pad: false), "is not a space");
         AssertHeaderFails("[]", "not a JSON object");
         AssertHeaderFails("\"str\"", "not a JSON object");
         AssertHeaderFails("42", "not a JSON object");

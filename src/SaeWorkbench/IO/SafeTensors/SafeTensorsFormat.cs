@@ -199,10 +199,15 @@ public sealed class SafeTensorsException : Exception
 public sealed class SafeTensorsHeader
 {
     /// <summary>
-    /// Largest header (JSON) accepted, in bytes. Same limit as the reference implementation (100 MB).
-    /// A larger header length is rejected before anything is allocated.
+    /// Largest header (JSON) accepted, in bytes: 16 MiB, room for about 200,000 tensor entries (the reference
+    /// implementation allows 100 MB; a GPT-2 header is about 15 KB). A larger header length is rejected before anything
+    /// is allocated.
     /// </summary>
-    public const long MaxHeaderBytes = 100_000_000;
+    public const long MaxHeaderBytes = 16L << 20;
+
+    /// <summary>Most tensors accepted in one file (a GPT-2 has 148, a training checkpoint a few dozen). Parsing stops at the
+    /// first entry past it, so a header of a million tiny tensors costs no more than this many.</summary>
+    public const int MaxTensors = 65_536;
 
     /// <summary>Largest number of dimensions accepted for one tensor.</summary>
     public const int MaxRank = 64;
@@ -302,12 +307,22 @@ public sealed class SafeTensorsHeader
                 if (key == MetadataKey)
                     metadata = ParseMetadata(ref reader, filePath);
                 else
+                {
+                    if (entries.Count == MaxTensors)
+                        throw SafeTensorsException.ForFile(filePath,
+                            $"the header lists more than {MaxTensors} tensors, the most this reader accepts in one file; save the tensors in several files.");
                     entries.Add(ParseEntry(ref reader, key, dataRegionLength, filePath));
+                }
             }
 
-            // Anything other than whitespace after the root object makes Read() throw a JsonException.
-            if (reader.Read())
-                throw SafeTensorsException.ForFile(filePath, "unexpected content after the header's JSON object.");
+            // After the root object the header may hold only space padding (what writers pad to 8 bytes with). Anything
+            // else, JSON whitespace included, means the declared length does not end where the writer ended the header.
+            var jsonEnd = (int)reader.BytesConsumed;
+            for (var i = jsonEnd; i < json.Length; i++)
+                if (json[i] != (byte)' ')
+                    throw SafeTensorsException.ForFile(filePath,
+                        $"byte {i} of the header (0x{json[i]:X2}) follows its JSON object but is not a space: only space padding may follow the JSON. " +
+                        "The header length is wrong or the file is corrupt.");
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
         {
@@ -334,6 +349,12 @@ public sealed class SafeTensorsHeader
             }
         }
 
+        // The tensors must reach the end of the data region, as the reference format requires: bytes left after the last
+        // tensor mean the declared header length is off (lowered into the padding, every tensor would read shifted).
+        if (maxEnd != dataRegionLength)
+            throw SafeTensorsException.ForFile(filePath,
+                $"the data region holds {dataRegionLength} bytes but the tensors end at byte {maxEnd}: {dataRegionLength - maxEnd} byte(s) after the " +
+                "last tensor belong to no tensor. The header length is wrong (every tensor would be read shifted) or the file has trailing data.");
         return new SafeTensorsHeader(Array.AsReadOnly(sorted), metadata);
     }
 
