@@ -15,11 +15,11 @@ public sealed class TrainerTests(ITestOutputHelper output) : IDisposable
         if (Directory.Exists(_dir)) Directory.Delete(_dir, recursive: true);
     }
 
-    private static SuperpositionData Data() => new(new SuperpositionConfig { D = 16, NumFeatures = 32, MeanActive = 3, MagnitudeMin = 0.5, MagnitudeMax = 1.5, Seed = 11 });
+    internal static SuperpositionData Data() => new(new SuperpositionConfig { D = 16, NumFeatures = 32, MeanActive = 3, MagnitudeMin = 0.5, MagnitudeMax = 1.5, Seed = 11 });
 
     /// <summary>Three architectures with every stateful piece in play: AuxK with a short dead window, Multi-TopK,
     /// lr warm-up and decay crossing the interruption, lambda warm-up, beta1 = 0, gradient clipping.</summary>
-    private static List<TrainingRun> Runs() =>
+    internal static List<TrainingRun> Runs() =>
     [
         new TrainingRun("topk", new TopKSae(new TopKSaeConfig
         {
@@ -36,7 +36,7 @@ public sealed class TrainerTests(ITestOutputHelper output) : IDisposable
         }), new OptimizerSettings { LearningRate = 3e-3, GradClipNorm = 0.5 }),
     ];
 
-    private TrainerConfig Config(string? dir = null) => new()
+    internal static TrainerConfig Config(string? dir = null) => new()
     {
         BatchSize = 64, TotalTokens = 64 * 40, InitSampleTokens = 512, ReportEverySteps = 10, CheckpointDirectory = dir, DenseWindowTokens = 640,
     };

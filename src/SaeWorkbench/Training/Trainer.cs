@@ -137,6 +137,16 @@ public sealed class Trainer
         {
             using var scope = NewDisposeScope();
             var sample = Source.NextBatch(Config.InitSampleTokens);
+            // The initialisation fits the normalisation, b_pre and the MSE baseline on this sample: a NaN there would
+            // surface steps later as a NaN loss that never names its cause.
+            if (!sample.isfinite().all().ToBoolean())
+            {
+                var bad = sample.isfinite().logical_not().any(1).nonzero().reshape(-1);
+                var where = string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"the first {sample.size(0)} activations of the source) holds non-finite values in {bad.size(0)} row(s), the first at row {bad[0].ToInt64()}");
+                throw new InvalidDataException($"the initialisation sample ({where}: the activations are corrupt; harvest them again " +
+                    "(or drop the bad shards of the store) before training");
+            }
             foreach (var r in _runs) r.Sae.InitializeFromData(sample);
         }
         _dataInitialised = true;
@@ -172,7 +182,7 @@ public sealed class Trainer
         }
         if (Config.CheckpointDirectory is not null) SaveCheckpoints();
         return new TrainingResult(_runs.Select(r => new RunResult(r.Name, r.Step, r.Tokens, r.Stopped, r.StopMessage, r.LastGoodCheckpoint,
-            last.TryGetValue(r, out var rec) ? rec.Losses : new Dictionary<string, double>(), r.Tracker.DeadFraction)).ToList());
+            (last.TryGetValue(r, out var rec) ? rec : r.LastRecord)?.Losses ?? new Dictionary<string, double>(), r.Tracker.DeadFraction)).ToList());
     }
 
     private void Report(IProgress<TrainingProgress>? progress, TrainingRun run, StepRecord? record, TimeSpan elapsed, double tokensPerSecond)
@@ -184,26 +194,27 @@ public sealed class Trainer
     }
 
     /// <summary>
-    /// Writes each running run's checkpoint (atomically; skipped, and the run stopped, if its weights are not finite, so the
-    /// previous checkpoint stays the last good one). Stopped runs keep their last good checkpoint untouched.
+    /// Writes the runs' checkpoints as one set (<see cref="CheckpointSet"/>: a kill at any moment leaves the previous set or
+    /// this one). A run whose weights are not finite is stopped instead of written, so its previous checkpoint stays the
+    /// last good one; stopped runs keep their last good checkpoint untouched.
     /// </summary>
     public void SaveCheckpoints()
     {
-        foreach (var run in _runs.Where(r => !r.Stopped))
+        var dir = Config.CheckpointDirectory ?? throw new InvalidOperationException("TrainerConfig.CheckpointDirectory is not set");
+        foreach (var run in _runs.Where(r => !r.Stopped && !r.WeightsFinite())) run.StopNonFinite();
+        var live = _runs.Where(r => !r.Stopped).ToList();
+        var stopped = _runs.Where(r => r.Stopped).ToDictionary(r => r.Name, r => r.StopMessage ?? "stopped");
+        var trainerConfig = Checkpoint.ToJson(Config with { CheckpointDirectory = null });
+        CheckpointSet.Save(dir, Step, _runs.Select(r => r.Name).ToList(), live.Select(r => r.Name).ToList(), stopped, (name, path) =>
         {
-            if (!run.WeightsFinite())
-            {
-                run.StopNonFinite();
-                continue;
-            }
+            var run = live.First(r => r.Name == name);
             using var scope = NewDisposeScope();
             var (tensors, metadata) = run.CheckpointContent(Source);
             metadata["trainer_step"] = Step.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            metadata["trainer_config"] = Checkpoint.ToJson(Config with { CheckpointDirectory = null });
-            var path = CheckpointPath(run);
+            metadata["trainer_config"] = trainerConfig;
             Checkpoint.Save(path, tensors, metadata);
-            run.MarkCheckpoint(path);
-        }
+        });
+        foreach (var run in live) run.MarkCheckpoint(CheckpointPath(run));
     }
 
     /// <summary>
@@ -214,26 +225,48 @@ public sealed class Trainer
     public void LoadCheckpoints(string? directory = null)
     {
         var dir = directory ?? Config.CheckpointDirectory ?? throw new ArgumentException("no checkpoint directory given or configured", nameof(directory));
-        long? step = null;
+        if (!Directory.Exists(dir))
+            throw new DirectoryNotFoundException($"there is no checkpoint folder '{dir}' to resume from: train without --resume first");
+        var manifest = CheckpointSet.Recover(dir);
+        if (manifest is not null)
+        {
+            var missing = _runs.Select(r => r.Name).Except(manifest.Runs).ToList();
+            var extra = manifest.Runs.Except(_runs.Select(r => r.Name)).ToList();
+            if (missing.Count > 0 || extra.Count > 0)
+                throw new InvalidDataException($"the checkpoints in '{dir}' are of runs {string.Join(", ", manifest.Runs)}, but this trainer has runs " +
+                    $"{string.Join(", ", _runs.Select(r => r.Name))}: resume with the config they were written with, or use another folder");
+        }
+        long? step = manifest?.TrainerStep;
+        var first = true;
         foreach (var run in _runs)
         {
-            var path = Path.Combine(dir, $"{run.Name}.checkpoint.safetensors");
+            var path = CheckpointSet.PathOf(dir, run.Name);
+            if (!File.Exists(path))
+                throw new FileNotFoundException($"checkpoint '{path}' of run '{run.Name}' does not exist: resume from the folder the runs were trained into, " +
+                    "or train without --resume", path);
             using var scope = NewDisposeScope();
             var (tensors, metadata) = Checkpoint.Load(path);
             var trainerStep = long.Parse(metadata.TryGetValue("trainer_step", out var s) ? s : throw new InvalidDataException($"checkpoint '{path}' has no trainer_step"),
                 System.Globalization.CultureInfo.InvariantCulture);
-            if (step is { } prev && prev != trainerStep)
-                throw new InvalidDataException($"checkpoint '{path}' is at trainer step {trainerStep} but another run's is at {prev}: the runs' checkpoints come from different moments");
-            step = trainerStep;
+            string? stopMessage = null;
+            var stoppedEarlier = manifest is not null && manifest.Stopped.TryGetValue(run.Name, out stopMessage);
+            if (!stoppedEarlier)
+            {
+                if (step is { } prev && prev != trainerStep)
+                    throw new InvalidDataException($"checkpoint '{path}' is at trainer step {trainerStep} but the set is at step {prev}: the runs' checkpoints come from different moments");
+                step = trainerStep;
+            }
             var savedTrainer = metadata.TryGetValue("trainer_config", out var tc) ? tc : "";
             var nowTrainer = Checkpoint.ToJson(Config with { CheckpointDirectory = null });
             if (savedTrainer != nowTrainer)
                 throw new InvalidDataException($"checkpoint '{path}' was written with a different trainer config:\n  saved: {savedTrainer}\n  now:   {nowTrainer}");
             run.Restore(path, tensors, metadata);
-            if (run == _runs[0])
+            if (stoppedEarlier) run.RestoreStopped(stopMessage!);
+            if (first && !stoppedEarlier)
             {
                 Source.load_state_dict(Checkpoint.Section(tensors, "data"));
                 torch.random.set_rng_state(tensors["rng.default_cpu"]);
+                first = false;
             }
         }
         Step = step ?? 0;

@@ -74,6 +74,10 @@ public sealed class TrainingRun : IDisposable
     /// <summary>The last checkpoint written with finite weights (null before the first).</summary>
     public string? LastGoodCheckpoint { get; private set; }
 
+    /// <summary>The last step's record (kept in checkpoints, so a resumed run that has nothing left to train still has its
+    /// final losses); null before the first step.</summary>
+    public StepRecord? LastRecord { get; private set; }
+
     /// <summary>Every step's losses (when <see cref="TrainerConfig.KeepHistory"/>).</summary>
     public List<StepRecord> History { get; } = new();
 
@@ -137,14 +141,17 @@ public sealed class TrainingRun : IDisposable
         Tokens += x.size(0);
         var record = new StepRecord(Step, Tokens, losses, output.L0.ToDouble(), lr);
         if (config.KeepHistory) History.Add(record);
+        LastRecord = record;
         return record;
     }
 
-    /// <summary>True when every parameter is finite (a checkpoint is only written then).</summary>
+    /// <summary>True when every parameter and buffer is finite (a checkpoint is only written then).</summary>
     public bool WeightsFinite()
     {
         using var scope = NewDisposeScope();
-        return Sae.parameters().All(t => t.isfinite().all().ToBoolean());
+        // Buffers too (JumpReLU's and the scalar normalisation's norm_scale); mse_baseline is NaN until fitted, by design.
+        return Sae.parameters().All(t => t.isfinite().all().ToBoolean())
+               && Sae.named_buffers().Where(b => b.name != "mse_baseline" && b.buffer.is_floating_point()).All(b => b.buffer.isfinite().all().ToBoolean());
     }
 
     private void Stop(string reason)
@@ -156,6 +163,13 @@ public sealed class TrainingRun : IDisposable
 
     /// <summary>Marks the run stopped because its weights became non-finite (found before writing a checkpoint).</summary>
     internal void StopNonFinite() => Stop("its weights became non-finite");
+
+    /// <summary>Marks a run restored from a set in which it had stopped (it does not train on).</summary>
+    internal void RestoreStopped(string message)
+    {
+        Stopped = true;
+        StopMessage = message;
+    }
 
     // ---- checkpoints -----------------------------------------------------------------------------------
 
@@ -179,6 +193,7 @@ public sealed class TrainingRun : IDisposable
             ["sae_config"] = Checkpoint.ToJson(Sae.Config),
             ["optimizer_settings"] = Checkpoint.ToJson(Settings),
         };
+        if (LastRecord is not null) metadata["last_record"] = Checkpoint.ToJson(LastRecord);
         return (tensors, metadata);
     }
 
@@ -202,6 +217,7 @@ public sealed class TrainingRun : IDisposable
         Tokens = long.Parse(Meta("tokens"), CultureInfo.InvariantCulture);
         _bestLoss = double.Parse(Meta("best_loss"), CultureInfo.InvariantCulture);
         _scheduler = new LrScheduler(Optimizer, Settings.Schedule(TotalSteps), long.Parse(Meta("scheduler_step"), CultureInfo.InvariantCulture));
+        LastRecord = metadata.TryGetValue("last_record", out var last) ? System.Text.Json.JsonSerializer.Deserialize<StepRecord>(last, Checkpoint.Json) : null;
         LastGoodCheckpoint = path;
     }
 
