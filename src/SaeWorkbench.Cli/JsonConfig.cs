@@ -30,7 +30,8 @@ public static class JsonConfig
 
     public static T Load<T>(string path) where T : class
     {
-        if (!File.Exists(path)) throw new ConfigException(path, "file not found");
+        if (Directory.Exists(path)) throw new ConfigException(path, "is a folder, not a config file: give the path of a JSON file");
+        if (!File.Exists(path)) throw new ConfigException(path, "file not found: check the path (relative paths start at the current folder)");
         return Parse<T>(File.ReadAllText(path), path);
     }
 

@@ -31,7 +31,7 @@ public static class SaeCli
         try { TorchSharpRuntime.EnsureLoaded(); }
         catch (TorchSharpLoadException e)
         {
-            stderr.WriteLine($"error: {e.Message}");
+            stderr.WriteLine($"error: {CliErrors.OneLine(e.Message)}");
             return 1;
         }
         var parse = Build(stdout, stderr).Parse(args);
@@ -41,7 +41,21 @@ public static class SaeCli
             Error = stderr,
             // Ctrl-C/SIGTERM cancel the command's token; give it time to write a checkpoint.
             ProcessTerminationTimeout = TimeSpan.FromMinutes(2),
+            // Exceptions come here instead (CliErrors): one line, no stack trace.
+            EnableDefaultExceptionHandler = false,
         };
-        return await parse.InvokeAsync(config, cancellationToken);
+        try
+        {
+            return await parse.InvokeAsync(config, cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            stderr.WriteLine("cancelled");
+            return 130;
+        }
+        catch (Exception e)
+        {
+            return CliErrors.Report(e, stderr);
+        }
     }
 }

@@ -67,10 +67,12 @@ public static class ReproduceCommand
         }
         catch (ConfigException e)
         {
-            stderr.WriteLine($"error: {e.Message}");
+            stderr.WriteLine($"error: {CliErrors.OneLine(e.Message)}");
             return 2;
         }
 
+        // The output folder is checked before any work: a run must not end by failing to write its report.
+        outDir = OutputFolder.Prepare(outDir);
         var clock = Stopwatch.StartNew();
         void Log(string line) => stdout.WriteLine(line);
         var commandLine = "sae reproduce" + (quick ? " --quick" : "") + (configPath is null ? "" : $" --config {Path.GetFileName(configPath)}")
@@ -83,7 +85,7 @@ public static class ReproduceCommand
         }
         catch (Exception e) when (e is DirectoryNotFoundException or FileNotFoundException or InvalidDataException or ArgumentException)
         {
-            stderr.WriteLine($"error: {e.Message}");
+            stderr.WriteLine($"error: {CliErrors.OneLine(e.Message)}");
             return 2;
         }
 

@@ -29,9 +29,10 @@ public static class TrainLmCommand
         }
         catch (ConfigException e)
         {
-            stderr.WriteLine($"error: {e.Message}");
+            stderr.WriteLine($"error: {CliErrors.OneLine(e.Message)}");
             return 2;
         }
+        outDir = OutputFolder.Prepare(outDir);
         var command = $"sae train-lm --config {Path.GetRelativePath(Environment.CurrentDirectory, configPath)} --out {Path.GetRelativePath(Environment.CurrentDirectory, outDir)}";
         var progress = new SyncProgress<LanguageModelProgress>(p =>
         {

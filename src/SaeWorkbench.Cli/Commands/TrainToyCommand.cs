@@ -79,11 +79,16 @@ public static class TrainToyCommand
         catch (ConfigException e)
         {
             foreach (var run in runs) run.Dispose();
-            stderr.WriteLine($"error: {e.Message}");
+            stderr.WriteLine($"error: {CliErrors.OneLine(e.Message)}");
             return 2;
         }
 
-        Directory.CreateDirectory(outDir);
+        try { outDir = OutputFolder.Prepare(outDir); }
+        catch
+        {
+            foreach (var run in runs) run.Dispose();
+            throw;
+        }
         using var data = new SuperpositionData(cfg.Toy);
         var trainer = new Trainer(cfg.Trainer with { CheckpointDirectory = outDir }, data, runs);
         try

@@ -70,21 +70,27 @@ public static class Gpt2Weights
         var prefix = prefixed > 0 ? Prefix : "";
 
         var expected = Expected(config);
+        // Every tensor's presence and shape against the file's header first: nothing is allocated for a config.json that
+        // the weights do not match (a vocab_size of 10^7 would otherwise allocate gigabytes before failing).
+        foreach (var (name, (shape, _, source)) in expected)
+        {
+            var stored = prefix + name;
+            if (!file.TryGetEntry(stored, out var entry))
+                throw new InvalidDataException($"'{weightsPath}' has no tensor '{stored}' ({source}; shape [{string.Join(", ", shape)}] " +
+                    $"from '{cfgPath}': {Describe(config)})");
+            if (!entry.Shape.SequenceEqual(shape))
+                throw new InvalidDataException($"'{weightsPath}': tensor '{stored}' has shape {entry.ShapeString}, expected [{string.Join(", ", shape)}] " +
+                    $"({source}) from '{cfgPath}': {Describe(config)}. The weights and config.json describe different models.");
+        }
         var model = new Gpt2(config, 0, initialize: false);
         try
         {
             var parameters = model.state_dict();
             using var scope = NewDisposeScope();
             using var noGrad = no_grad();
-            foreach (var (name, (shape, conv1d, source)) in expected)
+            foreach (var (name, (_, conv1d, _)) in expected)
             {
                 var stored = prefix + name;
-                if (!file.TryGetEntry(stored, out var entry))
-                    throw new InvalidDataException($"'{weightsPath}' has no tensor '{stored}' ({source}; shape [{string.Join(", ", shape)}] " +
-                        $"from '{cfgPath}': {Describe(config)})");
-                if (!entry.Shape.SequenceEqual(shape))
-                    throw new InvalidDataException($"'{weightsPath}': tensor '{stored}' has shape {entry.ShapeString}, expected [{string.Join(", ", shape)}] " +
-                        $"({source}) from '{cfgPath}': {Describe(config)}. The weights and config.json describe different models.");
                 var t = SafeTensors.LoadOne(file, stored).to(float32);
                 parameters[name].copy_(conv1d ? t.t() : t);
             }

@@ -70,6 +70,9 @@ public sealed class SubjectModel : IDisposable
         directory = Path.GetFullPath(directory ?? BuiltinModel.FindDirectory());
         const string make = "Remake the built-in model with `sae train-lm --config data/configs/builtin-lm.json --out data/builtin-lm`, " +
                             "or pass --model a folder holding a GPT-2 in Hugging Face's layout (config.json, model.safetensors, vocab.json, merges.txt).";
+        if (File.Exists(directory))
+            throw new DirectoryNotFoundException($"'{directory}' is a file, not a model folder: --model takes the folder that holds config.json, " +
+                $"model.safetensors, vocab.json and merges.txt (here, probably '{Path.GetDirectoryName(directory)}'). {make}");
         if (!System.IO.Directory.Exists(directory))
             throw new DirectoryNotFoundException($"the model folder '{directory}' does not exist. {make}");
         var missing = RequiredFiles.Where(f => !File.Exists(Path.Combine(directory, f))).ToList();
