@@ -154,6 +154,30 @@ public sealed class TrainerTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public void ANaNInTheInitialisationSampleIsNamedAsSuch()
+    {
+        using var scope = NewDisposeScope();
+        using var data = Data();
+        var source = new PoisonedSource(data, 0);   // every activation NaN, the initialisation sample included
+        var e = Assert.Throws<InvalidDataException>(() => new Trainer(Config(), source, Runs()).Train());
+        Assert.Contains("initialisation sample", e.Message);
+        Assert.Contains("harvest them again", e.Message);
+    }
+
+    [Fact]
+    public void ANonFiniteBufferCountsAsNonFiniteWeights()
+    {
+        using var scope = NewDisposeScope();
+        var run = Runs()[1];   // JumpReLU
+        Assert.True(run.WeightsFinite());
+        using (no_grad()) run.Sae.norm_scale.fill_(double.NaN);
+        Assert.False(run.WeightsFinite());
+        using (no_grad()) run.Sae.norm_scale.fill_(1.0);
+        using (no_grad()) run.Sae.mse_baseline.fill_(double.NaN);   // NaN until fitted, by design
+        Assert.True(run.WeightsFinite());
+    }
+
+    [Fact]
     public void ADivergingRunStopsWhileTheOthersInTheSamePassFinish()
     {
         using var scope = NewDisposeScope();
