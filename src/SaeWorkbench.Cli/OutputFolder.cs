@@ -5,23 +5,30 @@ public sealed class OutputFolderException(string message) : Exception(message);
 
 /// <summary>
 /// Checks an output folder before any work starts, so that a long run never ends by failing to write its results: the
-/// path must not be a file nor lie under one, the folder is created, and a probe file is written and deleted in it.
+/// path must not be a file nor lie under one, and the folder (or, when it does not exist yet, the nearest existing folder
+/// above it, where it will be created) must take a probe file. Nothing is left behind: the folder itself is created by
+/// whoever writes into it, so a run refused for another reason leaves no empty folder.
 /// </summary>
 public static class OutputFolder
 {
-    /// <summary>Creates <paramref name="path"/> if needed and proves it writable; <paramref name="option"/> names the option in messages.</summary>
-    public static string Prepare(string path, string option = "--out")
+    /// <summary>Checks <paramref name="path"/> and returns its full form; <paramref name="option"/> names the option in messages.</summary>
+    public static string Check(string path, string option = "--out")
     {
         var full = Path.GetFullPath(path);
         if (File.Exists(full))
             throw new OutputFolderException($"{option} '{full}' is a file; give a folder (it is created if missing)");
-        for (var dir = Path.GetDirectoryName(full); !string.IsNullOrEmpty(dir); dir = Path.GetDirectoryName(dir))
-            if (File.Exists(dir))
-                throw new OutputFolderException($"{option} '{full}' lies under '{dir}', which is a file, not a folder; choose another path");
+        var existing = full;
+        while (!Directory.Exists(existing))
+        {
+            if (File.Exists(existing))
+                throw new OutputFolderException($"{option} '{full}' lies under '{existing}', which is a file, not a folder; choose another path");
+            existing = Path.GetDirectoryName(existing);
+            if (string.IsNullOrEmpty(existing))
+                throw new OutputFolderException($"{option} '{full}' has no existing folder above it; choose another path");
+        }
         try
         {
-            Directory.CreateDirectory(full);
-            var probe = Path.Combine(full, $".saewb-write-test-{Environment.ProcessId}");
+            var probe = Path.Combine(existing, $".saewb-write-test-{Environment.ProcessId}");
             File.WriteAllText(probe, "");
             File.Delete(probe);
         }

@@ -72,7 +72,7 @@ public static class ReproduceCommand
         }
 
         // The output folder is checked before any work: a run must not end by failing to write its report.
-        outDir = OutputFolder.Prepare(outDir);
+        outDir = OutputFolder.Check(outDir);
         var clock = Stopwatch.StartNew();
         void Log(string line) => stdout.WriteLine(line);
         var commandLine = "sae reproduce" + (quick ? " --quick" : "") + (configPath is null ? "" : $" --config {Path.GetFileName(configPath)}")

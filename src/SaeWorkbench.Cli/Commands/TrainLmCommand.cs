@@ -32,7 +32,7 @@ public static class TrainLmCommand
             stderr.WriteLine($"error: {CliErrors.OneLine(e.Message)}");
             return 2;
         }
-        outDir = OutputFolder.Prepare(outDir);
+        outDir = OutputFolder.Check(outDir);
         var command = $"sae train-lm --config {Path.GetRelativePath(Environment.CurrentDirectory, configPath)} --out {Path.GetRelativePath(Environment.CurrentDirectory, outDir)}";
         var progress = new SyncProgress<LanguageModelProgress>(p =>
         {

@@ -83,7 +83,7 @@ public static class TrainToyCommand
             return 2;
         }
 
-        try { outDir = OutputFolder.Prepare(outDir); }
+        try { outDir = OutputFolder.Check(outDir); }
         catch
         {
             foreach (var run in runs) run.Dispose();
