@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using SaeWorkbench.Cli;
+using SaeWorkbench.IO;
 using Xunit;
 
 namespace SaeWorkbench.Cli.Tests;
@@ -70,6 +71,16 @@ public class BadInputTests(BadInputFixture f) : IClassFixture<BadInputFixture>
         File.WriteAllText(path, json.ToJsonString());
     }
 
+    /// <summary>Rewrites a model folder's weights without the tensor <paramref name="drop"/>.</summary>
+    private static void EditWeights(string dir, string drop)
+    {
+        var path = Path.Combine(dir, "model.safetensors");
+        using var scope = TorchSharp.torch.NewDisposeScope();
+        var tensors = SafeTensors.Load(path);
+        tensors.Remove(drop);
+        SafeTensors.Save(tensors, path, new Dictionary<string, string> { ["format"] = "pt" });
+    }
+
     private static string Write(BadInputFixture f, string name, string text)
     {
         var path = Path.Combine(f.Root, name);
@@ -131,7 +142,11 @@ public class BadInputTests(BadInputFixture f) : IClassFixture<BadInputFixture>
             File.WriteAllBytes(w, bytes[..(bytes.Length / 2)]);
         })), "model.safetensors"),
         new Case("model weights not safetensors", f => Reproduce(f, "--model", Copy(f, "m7", d => File.WriteAllBytes(Path.Combine(d, "model.safetensors"), new byte[100]))), "model.safetensors"),
-        new Case("model tensor missing", f => Reproduce(f, "--model", Copy(f, "m8", d => EditConfig(d, "n_layer", 3))), "has no tensor", "h.2."),
+        new Case("model layers above the weights", f => Reproduce(f, "--model", Copy(f, "m8", d => EditConfig(d, "n_layer", 3))), "m8/config.json", "n_layer = 3", "set n_layer to 2"),
+        new Case("model layers 10^8", f => Reproduce(f, "--model", Copy(f, "m11", d => EditConfig(d, "n_layer", 100_000_000))), "n_layer = 100000000", "set n_layer to 2"),
+        new Case("model layers 10^8, hook given", f => Reproduce(f, "--hook", "blocks.0.hook_resid_post", "--model", Copy(f, "m12", d => EditConfig(d, "n_layer", 100_000_000))),
+            "m12/config.json", "(h.0 to h.1)"),
+        new Case("model tensor missing", f => Reproduce(f, "--model", Copy(f, "m13", d => EditWeights(d, "h.1.mlp.c_fc.bias"))), "has no tensor 'h.1.mlp.c_fc.bias'", "config.json"),
         new Case("model vocab.json broken", f => Reproduce(f, "--model", Copy(f, "m9", d => File.WriteAllText(Path.Combine(d, "vocab.json"), "[1, 2"))), "vocab.json"),
         new Case("model merges.txt missing", f => Reproduce(f, "--model", Copy(f, "m10", d => File.Delete(Path.Combine(d, "merges.txt")))), "lacks merges.txt"),
         // ---- reproduce: the hook
