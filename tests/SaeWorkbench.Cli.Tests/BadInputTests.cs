@@ -177,6 +177,8 @@ public class BadInputTests(BadInputFixture f) : IClassFixture<BadInputFixture>
         }), resume: true), "topk.checkpoint.safetensors"),
         new Case("resume with a non-checkpoint file", f => Toy(f, f.ToyConfig, CopyTrained(f, "r4", d => File.Copy(Path.Combine(f.Model, "model.safetensors"), Path.Combine(d, "topk.checkpoint.safetensors"), true)), resume: true),
             "is not a training checkpoint"),
+        new Case("train over saved checkpoints without --resume", f => Toy(f, f.ToyConfig, CopyTrained(f, "r6", _ => { })),
+            "already holds the checkpoints of runs topk", "continue them with --resume"),
         new Case("resume with a corrupt manifest", f => Toy(f, f.ToyConfig, CopyTrained(f, "r5", d => File.WriteAllText(Path.Combine(d, "checkpoint-set.json"), "{ broken")), resume: true),
             "checkpoint-set.json", "delete the folder to start over"),
         // ---- train-lm
