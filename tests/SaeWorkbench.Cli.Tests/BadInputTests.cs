@@ -161,6 +161,9 @@ public class BadInputTests(BadInputFixture f) : IClassFixture<BadInputFixture>
         new Case("toy no runs", f => Toy(f, Write(f, "t3.json", """{ "Toy": { "D": 8, "NumFeatures": 16, "MeanActive": 2 }, "Trainer": { "BatchSize": 64, "TotalTokens": 640 }, "Runs": [] }""")), "Runs is empty"),
         new Case("toy duplicate names", f => Toy(f, f.WriteToy("t4.json", """{ "Name": "x", "Architecture": "relu" }, { "Name": "x", "Architecture": "topk" }""")), "the name 'x' is used twice"),
         new Case("toy batch size 0", f => Toy(f, f.WriteToy("t5.json", """{ "Name": "x", "Architecture": "relu" }""", trainer: """{ "BatchSize": 0, "TotalTokens": 640 }""")), "BatchSize"),
+        // 2^46 latents of width 8: a 2 PB encoder, beyond any address space, so the allocator refuses it on every machine.
+        new Case("toy SAE larger than memory", f => Toy(f, f.WriteToy("t8.json", """{ "Name": "x", "Architecture": "topk", "Sae": { "NumLatents": 70368744177664, "K": 3 } }""")),
+            "out of memory", "2,251,799,813,685,248 bytes", "check the sizes"),
         new Case("toy out is a file", f => Toy(f, f.ToyConfig, f.AFile), "is a file", "give a folder"),
         new Case("toy out under a file", f => Toy(f, f.ToyConfig, Path.Combine(f.AFile, "x")), "lies under"),
         // ---- train-toy --resume
