@@ -20,7 +20,19 @@ public static class CliErrors
     /// <summary>True for exceptions that describe bad input rather than a bug.</summary>
     public static bool IsBadInput(Exception e) => e is ConfigException or OutputFolderException or IOException or UnauthorizedAccessException
         or InvalidDataException or SafeTensorsException or ActivationStoreException or ArgumentException or NotSupportedException
-        or OutOfMemoryException;
+        or OutOfMemoryException || TensorAllocationFailed(e, out _);
+
+    /// <summary>libtorch's allocator refusing a tensor (TorchSharp raises it as an ExternalException): the sizes asked
+    /// for exceed the machine, which is bad input, not a bug. <paramref name="bytes"/> is the request, when the message gives it.</summary>
+    private static bool TensorAllocationFailed(Exception e, out string? bytes)
+    {
+        bytes = null;
+        if (e is not System.Runtime.InteropServices.ExternalException || !e.Message.Contains("DefaultCPUAllocator", StringComparison.Ordinal)
+            && !e.Message.Contains("CUDA out of memory", StringComparison.Ordinal)) return false;
+        var m = System.Text.RegularExpressions.Regex.Match(e.Message, @"allocate (\d+) bytes");
+        if (m.Success && long.TryParse(m.Groups[1].Value, out var n)) bytes = n.ToString("N0", System.Globalization.CultureInfo.InvariantCulture);
+        return true;
+    }
 
     /// <summary>Writes the one-line report of <paramref name="e"/> and returns the exit code.</summary>
     public static int Report(Exception e, TextWriter stderr)
@@ -30,6 +42,9 @@ public static class CliErrors
         {
             var message = e is OutOfMemoryException
                 ? $"out of memory ({e.Message}): the model, config or data asks for more memory than this machine has; check the sizes in the files given"
+                : TensorAllocationFailed(e, out var bytes)
+                ? $"out of memory: libtorch could not allocate {(bytes is null ? "a tensor" : $"a tensor of {bytes} bytes")}: the model, config or data asks for " +
+                  "more memory than this machine has; check the sizes in the files given (e.g. NumLatents, BatchSize)"
                 : e.Message;
             stderr.WriteLine("error: " + OneLine(message));
             if (debug) stderr.WriteLine(e);

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using SaeWorkbench.Cli;
+using SaeWorkbench.IO;
 using Xunit;
 
 namespace SaeWorkbench.Cli.Tests;
@@ -70,6 +71,16 @@ public class BadInputTests(BadInputFixture f) : IClassFixture<BadInputFixture>
         File.WriteAllText(path, json.ToJsonString());
     }
 
+    /// <summary>Rewrites a model folder's weights without the tensor <paramref name="drop"/>.</summary>
+    private static void EditWeights(string dir, string drop)
+    {
+        var path = Path.Combine(dir, "model.safetensors");
+        using var scope = TorchSharp.torch.NewDisposeScope();
+        var tensors = SafeTensors.Load(path);
+        tensors.Remove(drop);
+        SafeTensors.Save(tensors, path, new Dictionary<string, string> { ["format"] = "pt" });
+    }
+
     private static string Write(BadInputFixture f, string name, string text)
     {
         var path = Path.Combine(f.Root, name);
@@ -131,7 +142,11 @@ public class BadInputTests(BadInputFixture f) : IClassFixture<BadInputFixture>
             File.WriteAllBytes(w, bytes[..(bytes.Length / 2)]);
         })), "model.safetensors"),
         new Case("model weights not safetensors", f => Reproduce(f, "--model", Copy(f, "m7", d => File.WriteAllBytes(Path.Combine(d, "model.safetensors"), new byte[100]))), "model.safetensors"),
-        new Case("model tensor missing", f => Reproduce(f, "--model", Copy(f, "m8", d => EditConfig(d, "n_layer", 3))), "has no tensor", "h.2."),
+        new Case("model layers above the weights", f => Reproduce(f, "--model", Copy(f, "m8", d => EditConfig(d, "n_layer", 3))), "m8/config.json", "n_layer = 3", "set n_layer to 2"),
+        new Case("model layers 10^8", f => Reproduce(f, "--model", Copy(f, "m11", d => EditConfig(d, "n_layer", 100_000_000))), "n_layer = 100000000", "set n_layer to 2"),
+        new Case("model layers 10^8, hook given", f => Reproduce(f, "--hook", "blocks.0.hook_resid_post", "--model", Copy(f, "m12", d => EditConfig(d, "n_layer", 100_000_000))),
+            "m12/config.json", "(h.0 to h.1)"),
+        new Case("model tensor missing", f => Reproduce(f, "--model", Copy(f, "m13", d => EditWeights(d, "h.1.mlp.c_fc.bias"))), "has no tensor 'h.1.mlp.c_fc.bias'", "config.json"),
         new Case("model vocab.json broken", f => Reproduce(f, "--model", Copy(f, "m9", d => File.WriteAllText(Path.Combine(d, "vocab.json"), "[1, 2"))), "vocab.json"),
         new Case("model merges.txt missing", f => Reproduce(f, "--model", Copy(f, "m10", d => File.Delete(Path.Combine(d, "merges.txt")))), "lacks merges.txt"),
         // ---- reproduce: the hook
@@ -146,6 +161,9 @@ public class BadInputTests(BadInputFixture f) : IClassFixture<BadInputFixture>
         new Case("toy no runs", f => Toy(f, Write(f, "t3.json", """{ "Toy": { "D": 8, "NumFeatures": 16, "MeanActive": 2 }, "Trainer": { "BatchSize": 64, "TotalTokens": 640 }, "Runs": [] }""")), "Runs is empty"),
         new Case("toy duplicate names", f => Toy(f, f.WriteToy("t4.json", """{ "Name": "x", "Architecture": "relu" }, { "Name": "x", "Architecture": "topk" }""")), "the name 'x' is used twice"),
         new Case("toy batch size 0", f => Toy(f, f.WriteToy("t5.json", """{ "Name": "x", "Architecture": "relu" }""", trainer: """{ "BatchSize": 0, "TotalTokens": 640 }""")), "BatchSize"),
+        // 2^46 latents of width 8: a 2 PB encoder, beyond any address space, so the allocator refuses it on every machine.
+        new Case("toy SAE larger than memory", f => Toy(f, f.WriteToy("t8.json", """{ "Name": "x", "Architecture": "topk", "Sae": { "NumLatents": 70368744177664, "K": 3 } }""")),
+            "out of memory", "2,251,799,813,685,248 bytes", "check the sizes"),
         new Case("toy out is a file", f => Toy(f, f.ToyConfig, f.AFile), "is a file", "give a folder"),
         new Case("toy out under a file", f => Toy(f, f.ToyConfig, Path.Combine(f.AFile, "x")), "lies under"),
         // ---- train-toy --resume
@@ -162,6 +180,8 @@ public class BadInputTests(BadInputFixture f) : IClassFixture<BadInputFixture>
         }), resume: true), "topk.checkpoint.safetensors"),
         new Case("resume with a non-checkpoint file", f => Toy(f, f.ToyConfig, CopyTrained(f, "r4", d => File.Copy(Path.Combine(f.Model, "model.safetensors"), Path.Combine(d, "topk.checkpoint.safetensors"), true)), resume: true),
             "is not a training checkpoint"),
+        new Case("train over saved checkpoints without --resume", f => Toy(f, f.ToyConfig, CopyTrained(f, "r6", _ => { })),
+            "already holds the checkpoints of runs topk", "continue them with --resume"),
         new Case("resume with a corrupt manifest", f => Toy(f, f.ToyConfig, CopyTrained(f, "r5", d => File.WriteAllText(Path.Combine(d, "checkpoint-set.json"), "{ broken")), resume: true),
             "checkpoint-set.json", "delete the folder to start over"),
         // ---- train-lm

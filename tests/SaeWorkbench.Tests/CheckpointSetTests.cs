@@ -77,6 +77,40 @@ public sealed class CheckpointSetTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public void AFreshTrainingRefusesAFolderThatHoldsCheckpointsAndLeavesThemAsTheyWere()
+    {
+        using var scope = torch.NewDisposeScope();
+        var dir = Path.Combine(_root, "saved");
+        using (var data = TrainerTests.Data()) new Trainer(Config(dir), data, TrainerTests.Runs()).Train();
+        var before = Directory.EnumerateFiles(dir).Order().Select(f => (f, File.ReadAllBytes(f))).ToList();
+
+        // The same config without resuming, and a shorter one with other runs: both would have overwritten the set.
+        using var data2 = TrainerTests.Data();
+        var e = Assert.Throws<IOException>(() => new Trainer(Config(dir), data2, TrainerTests.Runs()).Train());
+        Assert.Contains($"'{dir}' already holds the checkpoints of runs topk, jumprelu, relu at step 16", e.Message);
+        Assert.Contains("--resume", e.Message);
+        var one = new List<TrainingRun> { TrainerTests.Runs()[2] };
+        Assert.Throws<IOException>(() => new Trainer(Config(dir) with { TotalTokens = 64 * 2 }, data2, one).Train());
+        Assert.Equal(before, Directory.EnumerateFiles(dir).Order().Select(f => (f, File.ReadAllBytes(f))).ToList(),
+            new FileComparer());
+
+        // Resumed, the same folder is the trainer's own; an earlier version's bare checkpoint file is refused too.
+        var resumed = new Trainer(Config(dir), data2, TrainerTests.Runs());
+        resumed.LoadCheckpoints();
+        resumed.Train();
+        var legacy = Directory.CreateDirectory(Path.Combine(_root, "legacy")).FullName;
+        File.Copy(CheckpointSet.PathOf(dir, "relu"), CheckpointSet.PathOf(legacy, "relu"));
+        Assert.Contains("checkpoint files (relu.checkpoint.safetensors)",
+            Assert.Throws<IOException>(() => new Trainer(Config(legacy), data2, TrainerTests.Runs()).Train()).Message);
+    }
+
+    private sealed class FileComparer : IEqualityComparer<(string, byte[])>
+    {
+        public bool Equals((string, byte[]) a, (string, byte[]) b) => a.Item1 == b.Item1 && a.Item2.AsSpan().SequenceEqual(b.Item2);
+        public int GetHashCode((string, byte[]) x) => x.Item1.GetHashCode();
+    }
+
+    [Fact]
     public void ResumingAFinishedRunKeepsItsFinalLossesAndResumingNothingSaysSo()
     {
         using var scope = torch.NewDisposeScope();

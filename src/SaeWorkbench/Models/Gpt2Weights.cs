@@ -69,6 +69,7 @@ public static class Gpt2Weights
             throw new InvalidDataException($"'{weightsPath}' mixes tensor names with and without the '{Prefix}' prefix; expected all or none");
         var prefix = prefixed > 0 ? Prefix : "";
 
+        CheckBlockCount(file, prefix, config, cfgPath);
         var expected = Expected(config);
         // Every tensor's presence and shape against the file's header first: nothing is allocated for a config.json that
         // the weights do not match (a vocab_size of 10^7 would otherwise allocate gigabytes before failing).
@@ -119,6 +120,38 @@ public static class Gpt2Weights
         if (device is { type: not DeviceType.CPU } d) model.to(d);
         model.eval();
         return model;
+    }
+
+    /// <summary>
+    /// Checks config.json's n_layer against the blocks whose tensors model.safetensors holds (its header only), before
+    /// anything per block is built: the expected-tensor table alone has 12 entries a block, so an n_layer of 10^8 took
+    /// gigabytes before the first shape was compared. A config with more blocks than the weights is an
+    /// <see cref="InvalidDataException"/> naming both files and the n_layer the weights have.
+    /// </summary>
+    public static void CheckBlockCount(string directory, Gpt2Config config)
+    {
+        var weightsPath = Path.Combine(directory, WeightsFile);
+        if (!File.Exists(weightsPath)) return;   // Load names the missing file
+        using var file = SafeTensorsFile.Open(weightsPath);
+        var prefix = file.Entries.Any(e => e.Name.StartsWith(Prefix, StringComparison.Ordinal)) ? Prefix : "";
+        CheckBlockCount(file, prefix, config, Path.Combine(directory, ConfigFile));
+    }
+
+    private static readonly Regex BlockTensor = new(@"^h\.(\d{1,9})\.", RegexOptions.CultureInvariant);
+
+    private static void CheckBlockCount(SafeTensorsFile file, string prefix, Gpt2Config config, string cfgPath)
+    {
+        var blocks = 0;
+        foreach (var e in file.Entries)
+        {
+            if (!e.Name.StartsWith(prefix, StringComparison.Ordinal)) continue;
+            var m = BlockTensor.Match(e.Name[prefix.Length..]);
+            if (m.Success) blocks = Math.Max(blocks, int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture) + 1);
+        }
+        if (config.NLayer > blocks)
+            throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture,
+                $"'{cfgPath}': n_layer = {config.NLayer}, but '{file.Path}' holds the tensors of {blocks} block(s){(blocks > 0 ? $" (h.0 to h.{blocks - 1})" : "")}: " +
+                $"the weights and config.json describe different models; set n_layer to {blocks} or use the config.json that came with these weights"));
     }
 
     /// <summary>Writes <paramref name="model"/> into <paramref name="directory"/> (created if needed) in Hugging Face's layout.</summary>

@@ -79,8 +79,10 @@ public sealed class SubjectModel : IDisposable
         if (missing.Count > 0)
             throw new FileNotFoundException($"the model folder '{directory}' lacks {string.Join(", ", missing)}. {make}");
 
-        // The hook is checked against the config before the weights are read.
+        // The hook is checked against the config before the weights are read, and the config's n_layer against the weights'
+        // header first (an absurd n_layer would otherwise surface as a hook name that does not parse).
         var config = Gpt2Weights.LoadConfig(directory);
+        Gpt2Weights.CheckBlockCount(directory, config);
         var hookName = hook ?? DefaultHook(config.NLayer);
         var point = HookPoint.Parse(hookName, config.NLayer);
         if (point.Site is HookSite.AttnQ or HookSite.AttnK or HookSite.AttnV or HookSite.AttnZ or HookSite.AttnPattern)

@@ -95,6 +95,10 @@ public sealed class Trainer
     private readonly IReadOnlyList<TrainingRun> _runs;
     private bool _dataInitialised;
 
+    /// <summary>True once the checkpoint folder is known to be this trainer's: resumed from, or found without another
+    /// training's checkpoints when this one started.</summary>
+    private bool _folderIsOurs;
+
     public Trainer(TrainerConfig config, IActivationSource source, IEnumerable<TrainingRun> runs)
     {
         ArgumentNullException.ThrowIfNull(config);
@@ -127,10 +131,13 @@ public sealed class Trainer
 
     /// <summary>
     /// Trains until <see cref="TrainerConfig.TotalTokens"/> (or until step <paramref name="stopAtStep"/>, or cancellation),
-    /// then writes checkpoints when a directory is set. Runs that diverge stop on their own; the others go on.
+    /// then writes checkpoints when a directory is set. Runs that diverge stop on their own; the others go on. A trainer
+    /// that did not <see cref="LoadCheckpoints"/> refuses a checkpoint folder that already holds checkpoints (IOException).
     /// </summary>
     public TrainingResult Train(IProgress<TrainingProgress>? progress = null, long? stopAtStep = null, CancellationToken cancellationToken = default)
     {
+        if (!_folderIsOurs && Config.CheckpointDirectory is { } dir) RefuseSavedCheckpoints(dir);
+        _folderIsOurs = true;
         var total = Config.TotalSteps;
         var end = Math.Min(total, stopAtStep ?? total);
         if (!_dataInitialised && Step == 0 && Config.InitSampleTokens > 0)
@@ -191,6 +198,23 @@ public sealed class Trainer
         progress.Report(new TrainingProgress(run.Name, run.Step, Config.TotalSteps, run.Tokens, Config.TotalSteps * Config.BatchSize,
             tokensPerSecond, record?.Losses ?? new Dictionary<string, double>(), record?.L0 ?? double.NaN, run.Tracker.DeadFraction,
             run.LearningRate, elapsed));
+    }
+
+    /// <summary>
+    /// A training that did not resume must not start in a folder that already holds checkpoints: its first save would
+    /// replace them (a forgotten --resume, or another config given the same folder, lost the saved training).
+    /// </summary>
+    private static void RefuseSavedCheckpoints(string dir)
+    {
+        if (!Directory.Exists(dir)) return;
+        var manifest = CheckpointSet.ReadManifest(dir);
+        var files = Directory.EnumerateFiles(dir, "*.checkpoint.safetensors").Select(f => Path.GetFileName(f)).Order(StringComparer.Ordinal).ToList();
+        if (manifest is null && files.Count == 0) return;
+        var what = manifest is not null
+            ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"the checkpoints of runs {string.Join(", ", manifest.Runs)} at step {manifest.TrainerStep}")
+            : $"checkpoint files ({string.Join(", ", files)})";
+        throw new IOException($"the checkpoint folder '{dir}' already holds {what}, which a new training would overwrite: continue them with --resume " +
+            "(Trainer.LoadCheckpoints), train into another folder, or delete this one to start over");
     }
 
     /// <summary>
@@ -271,5 +295,6 @@ public sealed class Trainer
         }
         Step = step ?? 0;
         _dataInitialised = true;
+        if (Config.CheckpointDirectory is { } own && Path.GetFullPath(own) == Path.GetFullPath(dir)) _folderIsOurs = true;
     }
 }

@@ -103,6 +103,26 @@ public sealed class Gpt2WeightsTests : IDisposable
     }
 
     [Fact]
+    public void An_n_layer_above_the_weights_blocks_is_refused_from_the_header_before_anything_per_block_is_built()
+    {
+        using var scope = NewDisposeScope();
+        var dir = Saved("absurd-depth");
+        var cfgPath = Path.Combine(dir, "config.json");
+        var cfg = JsonNode.Parse(File.ReadAllText(cfgPath))!.AsObject();
+        cfg["n_layer"] = 200_000;   // 2.4 million expected tensors: hundreds of MB of table before the fix (10^8 took 23 GB)
+        File.WriteAllText(cfgPath, cfg.ToJsonString());
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var e = Assert.Throws<InvalidDataException>(() => Gpt2Weights.Load(dir));
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Contains($"'{cfgPath}': n_layer = 200000", e.Message);
+        Assert.Contains("holds the tensors of 2 block(s) (h.0 to h.1)", e.Message);
+        Assert.Contains("set n_layer to 2", e.Message);
+        Assert.True(allocated < 16 << 20, $"{allocated / 1e6:F1} MB allocated before the refusal");
+        Assert.Throws<InvalidDataException>(() => Gpt2Weights.CheckBlockCount(dir, Config with { NLayer = 3 }));
+        Gpt2Weights.CheckBlockCount(dir, Config);   // the saved depth passes
+    }
+
+    [Fact]
     public void Prefixed_names_buffers_and_a_tied_lm_head_load_but_an_untied_one_does_not()
     {
         using var scope = NewDisposeScope();
