@@ -7,7 +7,7 @@ namespace SaeWorkbench.Training;
 /// <summary>
 /// The checkpoints of a trainer's runs, committed as one set so that a kill at any moment leaves either the previous
 /// complete set or the new one, never runs at different steps. A save writes every live run's checkpoint beside its
-/// committed file as <c>NAME.checkpoint.safetensors.stepN.pending</c>, then writes <c>checkpoint-set.json</c> (the commit
+/// committed file as <c>NAME.checkpoint.safetensors.stepN.NONCE.pending</c>, then writes <c>checkpoint-set.json</c> (the commit
 /// point: the step, the runs, which files are pending, which runs stopped), then renames the pending files over the
 /// committed ones. <see cref="Recover"/>, run before every load and save, finishes the renames of a committed set
 /// (roll forward) and deletes pending files no manifest names and half-written temporary files (roll back).
@@ -42,9 +42,12 @@ public static class CheckpointSet
         Directory.CreateDirectory(directory);
         Recover(directory);
         var pending = new Dictionary<string, string>();
+        // A nonce per save: a save repeated at the same step and killed before its commit must not reuse a file name that
+        // the previous manifest names (recovery would promote the uncommitted file).
+        var nonce = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(4));
         foreach (var run in live)
         {
-            var file = Path.GetFileName(PathOf(directory, run)) + string.Create(CultureInfo.InvariantCulture, $".step{trainerStep}.pending");
+            var file = Path.GetFileName(PathOf(directory, run)) + string.Create(CultureInfo.InvariantCulture, $".step{trainerStep}.{nonce}.pending");
             write(run, Path.Combine(directory, file));
             pending[run] = file;
             AfterOperation?.Invoke("pending:" + run);
