@@ -53,10 +53,7 @@ public sealed class KillPointTests(ITestOutputHelper output) : IDisposable
     /// would want), with the kill switch armed at operation <paramref name="killAt"/> when given.</summary>
     private static async Task<Exit> Sae(string config, string outDir, bool resume, int? killAt = null)
     {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "sae.dll"), "train-toy", "--config", config, "--out", outDir }) info.ArgumentList.Add(a);
-        if (resume) info.ArgumentList.Add("--resume");
-        info.Environment["OMP_NUM_THREADS"] = "1";
+        var info = SaeChild.StartInfo(["train-toy", "--config", config, "--out", outDir, .. resume ? new[] { "--resume" } : []]);
         info.Environment["DOTNET_STARTUP_HOOKS"] = typeof(StartupHook).Assembly.Location;
         if (killAt is { } n) info.Environment[StartupHook.Variable] = n.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var clock = Stopwatch.StartNew();
@@ -74,13 +71,7 @@ public sealed class KillPointTests(ITestOutputHelper output) : IDisposable
     }
 
     /// <summary>The rows of the final table (run, steps, dead %, MMCS, losses).</summary>
-    private static string Summary(string stdout)
-    {
-        var lines = stdout.Split('\n').Select(l => l.TrimEnd('\r')).ToList();
-        var header = lines.FindLastIndex(l => l.StartsWith("run ", StringComparison.Ordinal));
-        Assert.True(header >= 0, "no summary table in:\n" + stdout);
-        return string.Join('\n', lines.Skip(header).Take(Runs.Length + 1));
-    }
+    private static string Summary(string stdout) => SaeChild.Summary(stdout, Runs.Length);
 
     /// <summary>Resumes until a child exits 0 (each resume may itself be killed, by <paramref name="killResumesAt"/>).</summary>
     private async Task<Exit> ResumeToTheEnd(string config, string dir, string what, params int[] killResumesAt)

@@ -28,16 +28,9 @@ public sealed class KillResumeTests : IDisposable
         return path;
     }
 
-    private static Process Start(params string[] args)
-    {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "sae.dll"));
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        return Process.Start(psi)!;
-    }
+    private static Process Start(params string[] args) => Process.Start(SaeChild.StartInfo(args))!;
 
-    /// <summary>The summary table after "run  steps  dead %  MMCS  losses".</summary>
-    private static string Summary(string stdout) => string.Join("\n", stdout.Split('\n').SkipWhile(l => !l.StartsWith("run ")).Select(l => l.TrimEnd()));
+    private static string Summary(string stdout) => SaeChild.Summary(stdout, runs: 3);
 
     [Fact]
     public async Task SigkillAtRandomMomentsThenResumeGivesTheUninterruptedNumbers()

@@ -119,7 +119,7 @@ public class NotebookPageBrowserTests
     }
 
     /// <summary>Runs a command in <paramref name="dir"/> with ~/.dotnet/tools on PATH (the kernelspec runs `dotnet interactive`).</summary>
-    private static async Task Run(string exe, string dir, params string[] args)
+    internal static async Task Run(string exe, string dir, params string[] args)
     {
         var psi = new ProcessStartInfo(exe) { WorkingDirectory = dir, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in args) psi.ArgumentList.Add(a);

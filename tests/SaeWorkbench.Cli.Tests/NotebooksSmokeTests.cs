@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json.Nodes;
 using SaeWorkbench.Cli;
 using Xunit;
@@ -64,16 +63,8 @@ public class NotebooksSmokeTests
         var executed = Path.Combine(folder, ".ci-executed-" + notebook);
         try
         {
-            var psi = new ProcessStartInfo("/usr/bin/jupyter") { WorkingDirectory = folder, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            foreach (var a in new[] { "nbconvert", "--to", "notebook", "--execute", "--ExecutePreprocessor.timeout=300", Path.GetFileName(copy), "--output", Path.GetFileName(executed) })
-                psi.ArgumentList.Add(a);
-            psi.Environment["PATH"] = Environment.GetEnvironmentVariable("PATH") + Path.PathSeparator +
-                Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".dotnet", "tools");
-            using var p = Process.Start(psi)!;
-            var stdout = p.StandardOutput.ReadToEndAsync();
-            var stderr = p.StandardError.ReadToEndAsync();
-            await p.WaitForExitAsync();
-            Assert.True(p.ExitCode == 0, $"nbconvert --execute {notebook} exited with {p.ExitCode}:\n{string.Join("\n", (await stdout + await stderr).Split('\n').TakeLast(30))}");
+            await NotebookPageBrowserTests.Run("/usr/bin/jupyter", folder, "nbconvert", "--to", "notebook", "--execute", "--ExecutePreprocessor.timeout=300",
+                Path.GetFileName(copy), "--output", Path.GetFileName(executed));
             var outputs = JsonNode.Parse(File.ReadAllText(executed))!["cells"]!.AsArray().SelectMany(c => c!["outputs"]?.AsArray() ?? []).ToList();
             Assert.DoesNotContain(outputs, o => (string?)o!["output_type"] == "error");
             Assert.Contains(outputs, o => (string?)o!["output_type"] == "stream" && o["text"]!.ToJsonString().Contains("ok: ", StringComparison.Ordinal));   // the checks' closing line

@@ -50,7 +50,7 @@ public class NormalizationTests
         var (xn, state) = sae.Normalize(x);
         Assert.True(xn.mean(new long[] { 1 }).abs().max().ToDouble() < 1e-12);
         Assert.True((xn.norm(1) - 1).abs().max().ToDouble() < 1e-12);
-        Assert.True(SparseAutoencoder.Denormalize(xn, state).allclose(x, 1e-12, 1e-12));
+        Assert.True(InputNormalizer.Undo(xn, state).allclose(x, 1e-12, 1e-12));
     }
 
     [Fact]

@@ -1,7 +1,5 @@
-using TorchSharp;
 using SaeWorkbench.IO;
 using static TorchSharp.torch;
-using SaeWorkbench.Engine;
 
 namespace SaeWorkbench.Activations;
 

@@ -1,30 +1,20 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using SaeWorkbench.Activations;
 using SaeWorkbench.Corpus;
 using SaeWorkbench.Engine;
 using SaeWorkbench.Metrics;
-using SaeWorkbench.Metrics.N2g;
 using SaeWorkbench.Plotting;
-using SaeWorkbench.Saes;
 using SaeWorkbench.Subject;
 using SaeWorkbench.Training;
 using TorchSharp;
 using static SaeWorkbench.Experiments.ReportBuilder;
-using static TorchSharp.torch;
 
 namespace SaeWorkbench.Experiments;
 
 /// <summary>Sparsity of ablation effects (Gao et al. 2024, §4.5).</summary>
-public sealed class AblationSparsityExperiment : Experiment
+public sealed class AblationSparsityExperiment() : Experiment("ablation", "Sparsity of ablation effects", "sparsity of ablation effects")
 {
-    public override string Id => "ablation";
-
-    public override string Title => "Sparsity of ablation effects";
-
-    public override string StepName => "sparsity of ablation effects";
-
     /// <summary>Sparsity of ablation effects (TopK paper §4.5; Metrics/AblationSparsity) of the matched SAE of every family,
     /// at <see cref="ReproduceConfig.AblationSites"/> sampled test positions, as a fraction of V*T.</summary>
     public override void Run(ReproductionContext c)

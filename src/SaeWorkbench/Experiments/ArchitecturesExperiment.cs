@@ -1,30 +1,19 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using SaeWorkbench.Activations;
 using SaeWorkbench.Corpus;
 using SaeWorkbench.Engine;
-using SaeWorkbench.Metrics;
 using SaeWorkbench.Metrics.N2g;
 using SaeWorkbench.Plotting;
 using SaeWorkbench.Saes;
-using SaeWorkbench.Subject;
 using SaeWorkbench.Training;
 using TorchSharp;
 using static SaeWorkbench.Experiments.ReportBuilder;
-using static TorchSharp.torch;
 
 namespace SaeWorkbench.Experiments;
 
 /// <summary>The architectures at matched sparsity: the L0-MSE and L0-delta-loss frontiers (Gao et al. 2024, §3; Rajamanoharan et al. 2024a, 2024b).</summary>
-public sealed class ArchitecturesExperiment : Experiment
+public sealed class ArchitecturesExperiment() : Experiment("architectures", "Architectures at matched sparsity", "architectures at matched sparsity")
 {
-    public override string Id => "architectures";
-
-    public override string Title => "Architectures at matched sparsity";
-
-    public override string StepName => "architectures at matched sparsity";
-
     /// <summary>Per family, the run at <see cref="ReproduceConfig.NumLatents"/> latents whose test L0 is nearest (in log)
     /// <see cref="ReproduceConfig.MainK"/> (for the TopK family, the run with k = MainK).</summary>
     public override void Run(ReproductionContext c)

@@ -1,11 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text;
 using SaeWorkbench.Activations;
 using SaeWorkbench.Corpus;
 using SaeWorkbench.Engine;
 using SaeWorkbench.Metrics;
-using SaeWorkbench.Metrics.N2g;
 using SaeWorkbench.Plotting;
 using SaeWorkbench.Saes;
 using SaeWorkbench.Subject;
@@ -17,14 +15,8 @@ using static TorchSharp.torch;
 namespace SaeWorkbench.Experiments;
 
 /// <summary>Every trained SAE on the test activations: reconstruction and downstream loss (Gao et al. 2024, §4.1).</summary>
-public sealed class EvaluationExperiment : Experiment
+public sealed class EvaluationExperiment() : Experiment("evaluation", "Reconstruction and downstream loss", "reconstruction and downstream loss")
 {
-    public override string Id => "evaluation";
-
-    public override string Title => "Reconstruction and downstream loss";
-
-    public override string StepName => "reconstruction and downstream loss";
-
     /// <summary>
     /// Measures every trained SAE on the test activations: reconstruction in the normalised space (normalized MSE =
     /// fraction of variance unexplained, explained variance, L0, dead and dense latents; Metrics/Reconstruction) and the

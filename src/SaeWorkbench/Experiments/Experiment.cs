@@ -5,16 +5,19 @@ namespace SaeWorkbench.Experiments;
 /// its result in <see cref="ReproductionContext.Results"/>, and the report section that shows that result. The steps run
 /// in the order of <see cref="Reproduction.Steps"/>; each needs the ones before it.
 /// </summary>
-public abstract class Experiment
+/// <param name="id">The section's anchor on the report page, e.g. "harvest".</param>
+/// <param name="title">The section's heading, e.g. "Harvested activations and normalisation".</param>
+/// <param name="stepName">The step's name in logs and timings, e.g. "harvest".</param>
+public abstract class Experiment(string id, string title, string stepName)
 {
-    /// <summary>The section's anchor on the report page, e.g. "harvest".</summary>
-    public abstract string Id { get; }
+    /// <summary>The section's anchor on the report page.</summary>
+    public string Id { get; } = id;
 
-    /// <summary>The section's heading, e.g. "Harvested activations and normalisation".</summary>
-    public abstract string Title { get; }
+    /// <summary>The section's heading.</summary>
+    public string Title { get; } = title;
 
-    /// <summary>The step's name in logs and timings, e.g. "harvest".</summary>
-    public abstract string StepName { get; }
+    /// <summary>The step's name in logs and timings.</summary>
+    public string StepName { get; } = stepName;
 
     /// <summary>Runs the step: computes, logs progress through <see cref="ReproductionContext.Log"/>, records the result.</summary>
     public abstract void Run(ReproductionContext c);

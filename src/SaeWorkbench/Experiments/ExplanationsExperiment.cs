@@ -1,13 +1,10 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using SaeWorkbench.Activations;
 using SaeWorkbench.Corpus;
 using SaeWorkbench.Engine;
 using SaeWorkbench.Metrics;
 using SaeWorkbench.Metrics.N2g;
 using SaeWorkbench.Plotting;
-using SaeWorkbench.Saes;
 using SaeWorkbench.Subject;
 using SaeWorkbench.Training;
 using TorchSharp;
@@ -17,14 +14,8 @@ using static TorchSharp.torch;
 namespace SaeWorkbench.Experiments;
 
 /// <summary>N2G explanations, their precision and recall, and explanation reconstruction (Gao et al. 2024, §4.4).</summary>
-public sealed class ExplanationsExperiment : Experiment
+public sealed class ExplanationsExperiment() : Experiment("n2g", "N2G explanations", "N2G explanations")
 {
-    public override string Id => "n2g";
-
-    public override string Title => "N2G explanations";
-
-    public override string StepName => "N2G explanations";
-
     /// <summary>
     /// N2G explanations (TopK paper §4.4, the simplified variant of its code; Metrics/N2g*) of the main TopK SAE: a seeded
     /// random sample of <see cref="ReproduceConfig.N2gLatents"/> latents alive on the test tokens, plus the latents that win

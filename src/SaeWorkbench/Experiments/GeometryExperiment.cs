@@ -1,30 +1,19 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using SaeWorkbench.Activations;
 using SaeWorkbench.Corpus;
 using SaeWorkbench.Engine;
-using SaeWorkbench.Metrics;
 using SaeWorkbench.Metrics.N2g;
 using SaeWorkbench.Plotting;
 using SaeWorkbench.Saes;
-using SaeWorkbench.Subject;
 using SaeWorkbench.Training;
 using TorchSharp;
 using static SaeWorkbench.Experiments.ReportBuilder;
-using static TorchSharp.torch;
 
 namespace SaeWorkbench.Experiments;
 
 /// <summary>Decoder geometry: each decoder direction's largest cosine to another, against random directions.</summary>
-public sealed class GeometryExperiment : Experiment
+public sealed class GeometryExperiment() : Experiment("geometry", "Decoder geometry", "decoder geometry")
 {
-    public override string Id => "geometry";
-
-    public override string Title => "Decoder geometry";
-
-    public override string StepName => "decoder geometry";
-
     /// <summary>Decoder geometry (Metrics/Geometry.DecoderMaxCosineSimilarity; a check from public
     /// discussion of SAEs, not from the papers): each decoder direction's
     /// largest cosine similarity to another, against as many Gaussian random directions, for the matched SAE of every family.</summary>

@@ -2,13 +2,10 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using SaeWorkbench.Activations;
-using SaeWorkbench.Corpus;
 using SaeWorkbench.Engine;
-using SaeWorkbench.Metrics;
 using SaeWorkbench.Metrics.N2g;
 using SaeWorkbench.Plotting;
 using SaeWorkbench.Saes;
-using SaeWorkbench.Subject;
 using SaeWorkbench.Training;
 using TorchSharp;
 using static SaeWorkbench.Experiments.ReportBuilder;
@@ -17,14 +14,8 @@ using static TorchSharp.torch;
 namespace SaeWorkbench.Experiments;
 
 /// <summary>Harvesting the activations the SAEs train on and are measured on, at the hook (Gao et al. 2024, §2.1).</summary>
-public sealed class HarvestExperiment : Experiment
+public sealed class HarvestExperiment() : Experiment("harvest", "Harvested activations and normalisation", "harvest")
 {
-    public override string Id => "harvest";
-
-    public override string Title => "Harvested activations and normalisation";
-
-    public override string StepName => "harvest";
-
     /// <summary>Runs the model to the hook on the training and test windows and keeps the activations in memory
     /// (<see cref="ActivationHarvester.HarvestToMemory"/>).</summary>
     public override void Run(ReproductionContext c)

@@ -1,14 +1,11 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using SaeWorkbench.Activations;
 using SaeWorkbench.Corpus;
 using SaeWorkbench.Engine;
 using SaeWorkbench.Metrics;
-using SaeWorkbench.Metrics.N2g;
 using SaeWorkbench.Plotting;
 using SaeWorkbench.Saes;
-using SaeWorkbench.Subject;
 using SaeWorkbench.Training;
 using TorchSharp;
 using static SaeWorkbench.Experiments.ReportBuilder;
@@ -17,14 +14,8 @@ using static TorchSharp.torch;
 namespace SaeWorkbench.Experiments;
 
 /// <summary>Probe loss on the corpus's ground-truth labels (Gao et al. 2024, §4.2).</summary>
-public sealed class ProbesExperiment : Experiment
+public sealed class ProbesExperiment() : Experiment("probes", "Probe loss", "probe loss")
 {
-    public override string Id => "probes";
-
-    public override string Title => "Probe loss";
-
-    public override string StepName => "probe loss";
-
     /// <summary>
     /// Probe loss (TopK paper §4.2; Metrics/ProbeLoss) on the synthetic corpus's labels of the test tokens: for every task
     /// with enough positives and negatives in both parts, a 1-D logistic regression on each latent, the best latent's

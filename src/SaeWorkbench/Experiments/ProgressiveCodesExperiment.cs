@@ -1,14 +1,10 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using SaeWorkbench.Activations;
 using SaeWorkbench.Corpus;
 using SaeWorkbench.Engine;
 using SaeWorkbench.Metrics;
-using SaeWorkbench.Metrics.N2g;
 using SaeWorkbench.Plotting;
 using SaeWorkbench.Saes;
-using SaeWorkbench.Subject;
 using SaeWorkbench.Training;
 using TorchSharp;
 using static SaeWorkbench.Experiments.ReportBuilder;
@@ -17,14 +13,8 @@ using static TorchSharp.torch;
 namespace SaeWorkbench.Experiments;
 
 /// <summary>Progressive codes: TopK(k') and JumpReLU(theta) swept at test time; TopK against Multi-TopK (Gao et al. 2024, §5.3).</summary>
-public sealed class ProgressiveCodesExperiment : Experiment
+public sealed class ProgressiveCodesExperiment() : Experiment("progressive", "Progressive codes", "progressive codes")
 {
-    public override string Id => "progressive";
-
-    public override string Title => "Progressive codes";
-
-    public override string StepName => "progressive codes";
-
     /// <summary>
     /// Progressive codes (TopK paper §5.3; Metrics/ProgressiveCode): the main TopK SAE and the Multi-TopK SAE of the same k
     /// evaluated with TopK(k') for every k' of <see cref="ReproduceConfig.ProgressiveKs"/>, and the TopK and the matched

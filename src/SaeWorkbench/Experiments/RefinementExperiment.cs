@@ -1,13 +1,10 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using SaeWorkbench.Activations;
 using SaeWorkbench.Corpus;
 using SaeWorkbench.Engine;
 using SaeWorkbench.Metrics;
-using SaeWorkbench.Metrics.N2g;
 using SaeWorkbench.Plotting;
-using SaeWorkbench.Saes;
 using SaeWorkbench.Subject;
 using SaeWorkbench.Training;
 using TorchSharp;
@@ -17,14 +14,8 @@ using static TorchSharp.torch;
 namespace SaeWorkbench.Experiments;
 
 /// <summary>Refinement and shrinkage (Gao et al. 2024, §5.1).</summary>
-public sealed class RefinementExperiment : Experiment
+public sealed class RefinementExperiment() : Experiment("refinement", "Refinement and shrinkage", "refinement")
 {
-    public override string Id => "refinement";
-
-    public override string Title => "Refinement and shrinkage";
-
-    public override string StepName => "refinement";
-
     /// <summary>Refinement (TopK paper §5.1; Metrics/Refinement): the matched SAE of every family re-fits its values on its
     /// own support; the magnitude ratio refined/original above 1 is shrinkage.</summary>
     public override void Run(ReproductionContext c)

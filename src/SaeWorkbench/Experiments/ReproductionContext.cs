@@ -108,9 +108,6 @@ public sealed class ReproductionContext : IDisposable
     /// <summary>A trained run by name.</summary>
     public TrainedSae RunOf(string name) => Runs.First(r => r.Name == name);
 
-    /// <summary>The runs that did not stop (diverge).</summary>
-    public IEnumerable<TrainedSae> Live => Runs.Where(r => !r.Run.Stopped);
-
     /// <summary>The main TopK SAE: k = MainK at NumLatents latents.</summary>
     public TrainedSae MainTopK => Runs.FirstOrDefault(r => r.Id.Architecture == SaeRegistry.TopK && r.Id.NumLatents == Config.NumLatents && r.Id.K == Config.MainK && !r.Run.Stopped)
         ?? throw new InvalidOperationException(Runs.Count == 0 ? "run Train() first" : $"the main TopK run (n = {Config.NumLatents}, k = {Config.MainK}) did not train");

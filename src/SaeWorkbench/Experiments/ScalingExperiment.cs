@@ -1,30 +1,19 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using SaeWorkbench.Activations;
 using SaeWorkbench.Corpus;
 using SaeWorkbench.Engine;
 using SaeWorkbench.Metrics;
-using SaeWorkbench.Metrics.N2g;
 using SaeWorkbench.Plotting;
 using SaeWorkbench.Saes;
-using SaeWorkbench.Subject;
 using SaeWorkbench.Training;
 using TorchSharp;
 using static SaeWorkbench.Experiments.ReportBuilder;
-using static TorchSharp.torch;
 
 namespace SaeWorkbench.Experiments;
 
 /// <summary>Scaling laws of TopK SAEs: MSE against n and k (Gao et al. 2024, §3).</summary>
-public sealed class ScalingExperiment : Experiment
+public sealed class ScalingExperiment() : Experiment("scaling", "Scaling laws", "scaling laws")
 {
-    public override string Id => "scaling";
-
-    public override string Title => "Scaling laws";
-
-    public override string StepName => "scaling laws";
-
     /// <summary>
     /// The TopK grid's normalized MSE against n for each k, with L(N) = a N^-b + c fitted per k and the joint law
     /// L(n, k) = exp(alpha + beta_k log k + beta_n log n + gamma log k log n) + exp(zeta + eta log k) over all points

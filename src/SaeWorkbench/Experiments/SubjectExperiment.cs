@@ -1,30 +1,18 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using SaeWorkbench.Activations;
 using SaeWorkbench.Corpus;
 using SaeWorkbench.Engine;
-using SaeWorkbench.Metrics;
 using SaeWorkbench.Metrics.N2g;
 using SaeWorkbench.Plotting;
-using SaeWorkbench.Saes;
 using SaeWorkbench.Subject;
-using SaeWorkbench.Training;
 using TorchSharp;
 using static SaeWorkbench.Experiments.ReportBuilder;
-using static TorchSharp.torch;
 
 namespace SaeWorkbench.Experiments;
 
 /// <summary>The subject model (§1 of the report): its card, its test loss against n-gram baselines.</summary>
-public sealed class SubjectExperiment : Experiment
+public sealed class SubjectExperiment() : Experiment("subject", "Subject model", "subject model")
 {
-    public override string Id => "subject";
-
-    public override string Title => "Subject model";
-
-    public override string StepName => "subject model";
-
     /// <summary>Tokenises the windows (SAE training: validation split; evaluation: test split) and scores the model on
     /// the test windows against unigram and bigram baselines counted on the training windows.</summary>
     public override void Run(ReproductionContext c)

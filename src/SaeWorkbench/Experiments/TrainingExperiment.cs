@@ -1,30 +1,20 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text;
 using SaeWorkbench.Activations;
 using SaeWorkbench.Corpus;
 using SaeWorkbench.Engine;
-using SaeWorkbench.Metrics;
 using SaeWorkbench.Metrics.N2g;
 using SaeWorkbench.Plotting;
 using SaeWorkbench.Saes;
-using SaeWorkbench.Subject;
 using SaeWorkbench.Training;
 using TorchSharp;
-using static SaeWorkbench.Experiments.ReportBuilder;
 using static TorchSharp.torch;
 
 namespace SaeWorkbench.Experiments;
 
 /// <summary>Training every SAE of the config's sweeps from one pass over the harvested activations (Gao et al. 2024, §2 and appendix A; Rajamanoharan et al. 2024a, 2024b).</summary>
-public sealed class TrainingExperiment : Experiment
+public sealed class TrainingExperiment() : Experiment("training", "SAE training", "SAE training")
 {
-    public override string Id => "training";
-
-    public override string Title => "SAE training";
-
-    public override string StepName => "SAE training";
-
     /// <summary>
     /// Trains every SAE of the plan from one pass over the harvested training activations (in a seeded random order,
     /// reused when <see cref="ReproduceConfig.TrainingTokens"/> exceeds them): the TopK grid over

@@ -98,7 +98,7 @@ public static class AblationSparsity
             // Row 0: the unablated code; row j + 1: latent active[j] zeroed.
             var codes_RN = z_1N.expand(l + 1, z_1N.size(1)).clone();
             codes_RN.index_put_(zeros(new[] { l }, codes_RN.dtype), new[] { arange(1, l + 1), active });
-            var spliced_RD = SparseAutoencoder.Denormalize(sae.Decode(codes_RN), new NormalizationState(
+            var spliced_RD = InputNormalizer.Undo(sae.Decode(codes_RN), new NormalizationState(
                 state.Scale?.expand(l + 1, state.Scale.size(1)), state.Shift?.expand(l + 1, state.Shift.size(1))));
             var batch_RT = tokens_1T.expand(l + 1, ctx);
             var logits_RTV = model.Logits(batch_RT, new Hooks().Add(hook, a =>

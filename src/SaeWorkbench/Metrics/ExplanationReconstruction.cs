@@ -1,6 +1,5 @@
 using SaeWorkbench.Models;
 using SaeWorkbench.Saes;
-using TorchSharp;
 using static TorchSharp.torch;
 using SaeWorkbench.Engine;
 
@@ -62,7 +61,7 @@ public static class ExplanationReconstruction
             var values_ML = s_BTL.reshape(-1, latentIds.Length).to(x_MD.dtype) * scale_L.to(x_MD.dtype);
             var latents_MN = keepUnsimulated ? sae.Encode(x_MD) : zeros(new[] { x_MD.size(0), sae.NumLatents }, x_MD.dtype);
             latents_MN[TensorIndex.Colon, TensorIndex.Tensor(ids)] = values_ML;
-            return SparseAutoencoder.Denormalize(sae.Decode(latents_MN), state).view(x_BTD.shape).MoveToOuterDisposeScope();
+            return InputNormalizer.Undo(sae.Decode(latents_MN), state).view(x_BTD.shape).MoveToOuterDisposeScope();
         }, windows, baseline: baseline);
         return new ExplanationReconstructionResult(saeResult, explained, latentIds.Length);
     }

@@ -1,6 +1,5 @@
 using SaeWorkbench.Activations;
 using SaeWorkbench.Saes;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace SaeWorkbench.Metrics;

@@ -1,5 +1,4 @@
 using SaeWorkbench.Saes.FastTopK;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace SaeWorkbench.Saes;

@@ -1,4 +1,3 @@
-using TorchSharp;
 using SaeWorkbench.Engine;
 using static TorchSharp.torch;
 

@@ -1,5 +1,4 @@
 using SaeWorkbench.Engine;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace SaeWorkbench.Saes;

@@ -42,6 +42,7 @@ public static class SaeRegistry
     /// <summary>The TopK paper's learning-rate scaling with the number of latents: 2e-4 / sqrt(n / 2^14) (?).</summary>
     public static double ScaledLearningRate(long numLatents) => 2e-4 / Math.Sqrt(numLatents / 16384.0);
 
+    // The TopK family's knob (TopK, Multi-TopK, BatchTopK: BatchTopKSaeConfig derives from TopKSaeConfig).
     private static readonly SparsityKnob K = new("k", "k", IsK: true,
         c => ((TopKSaeConfig)c).K, (c, v) => (TopKSaeConfig)c with { K = checked((long)v) });
 
@@ -123,7 +124,7 @@ public static class SaeRegistry
         Construct = c => new BatchTopKSae((BatchTopKSaeConfig)c),
         LearningRateRule = ScaledLearningRate,
         OptimizerDefaults = TopKOptimizer,
-        Knob = new SparsityKnob("k", "k", IsK: true, c => ((BatchTopKSaeConfig)c).K, (c, v) => (BatchTopKSaeConfig)c with { K = checked((long)v) }),
+        Knob = K,   // `with` on a TopKSaeConfig reference keeps the BatchTopK record type
         // Written as SAELens does for inference: a JumpReLU with the global threshold for every latent.
         SaeLens = new SaeLensMapping
         {

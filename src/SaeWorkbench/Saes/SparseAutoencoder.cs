@@ -117,9 +117,6 @@ public abstract class SparseAutoencoder : nn.Module
     /// fitted scale); returns the normalised input and what undoes it.</summary>
     public (Tensor x_BD, NormalizationState state) Normalize(Tensor x_BD) => InputNormalizer.Apply(Config.Normalization, x_BD, norm_scale);
 
-    /// <summary>Undoes <see cref="Normalize"/> on a reconstruction (<see cref="InputNormalizer.Undo"/>).</summary>
-    public static Tensor Denormalize(Tensor x_hat_BD, NormalizationState state) => InputNormalizer.Undo(x_hat_BD, state);
-
     // ---- encode / decode --------------------------------------------------------------------------------------
 
     /// <summary>The encoder's input: x - b_dec when <see cref="SaeConfig.ApplyDecoderBiasToInput"/>, else x (normalised).</summary>
@@ -151,7 +148,7 @@ public abstract class SparseAutoencoder : nn.Module
     {
         using var scope = NewDisposeScope();
         var (_, state) = Normalize(x_BD);
-        return Denormalize(Decode(Encode(x_BD)), state).MoveToOuterDisposeScope();
+        return InputNormalizer.Undo(Decode(Encode(x_BD)), state).MoveToOuterDisposeScope();
     }
 
     // ---- forward ------------------------------------------------------------------------------------------------
@@ -205,7 +202,7 @@ public abstract class SparseAutoencoder : nn.Module
             CodeValues_M = codeValues,
             DenseLatents_BN = latents,
             Reconstruction_BD = x_hat,
-            ReconstructionInInputSpace_BD = Denormalize(x_hat.detach(), state),
+            ReconstructionInInputSpace_BD = InputNormalizer.Undo(x_hat.detach(), state),
             Losses = losses,
             Loss = total,
             Mse = mse,

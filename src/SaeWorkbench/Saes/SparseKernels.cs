@@ -1,6 +1,5 @@
 using SaeWorkbench.Engine;
 using SaeWorkbench.Saes.FastTopK;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace SaeWorkbench.Saes;

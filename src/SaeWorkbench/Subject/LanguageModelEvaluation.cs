@@ -1,6 +1,5 @@
 using SaeWorkbench.Models;
 using SaeWorkbench.Corpus;
-using TorchSharp;
 using static TorchSharp.torch;
 using SaeWorkbench.Engine;
 

@@ -1,7 +1,6 @@
 using SaeWorkbench.Corpus;
 using SaeWorkbench.Tokenization;
 using SaeWorkbench.Models;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace SaeWorkbench.Subject;

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using TorchSharp;
 using SaeWorkbench.IO;
 using static TorchSharp.torch;
 

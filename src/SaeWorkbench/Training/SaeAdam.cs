@@ -1,4 +1,3 @@
-using SaeWorkbench.Engine;
 using SaeWorkbench.Saes;
 using SaeWorkbench.Saes.FastTopK;
 using TorchSharp;

@@ -37,6 +37,7 @@ public class SaeArchitectureTests
         Assert.Equal(0.01, ((JumpReluSaeConfig)jump.Config(128)).L0Coefficient);
         Assert.Equal(0.01, SaeRegistry.JumpRelu.Knob.Get(jump.Config(128)));
         Assert.True(((TopKSaeConfig)SaeRegistry.MultiTopK.Run(64, 4).Config(8)).MultiTopK);
+        Assert.Equal(4, Assert.IsType<BatchTopKSaeConfig>(SaeRegistry.BatchTopK.Run(64, 4).Config(8)).K);   // the shared k knob keeps the record type
         Assert.False(SaeRegistry.TopK.Knob.IsValid(2.5));
         Assert.False(SaeRegistry.Relu.Knob.IsValid(double.NaN));
     }

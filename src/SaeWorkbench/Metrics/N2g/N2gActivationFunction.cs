@@ -1,5 +1,4 @@
 using SaeWorkbench.Saes;
-using TorchSharp;
 using static TorchSharp.torch;
 using SaeWorkbench.Engine;
 

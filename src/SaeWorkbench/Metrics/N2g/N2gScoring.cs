@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
-using TorchSharp;
 using static TorchSharp.torch;
 using SaeWorkbench.Engine;
 
