@@ -81,6 +81,61 @@ public class InitTests
     }
 
     [Fact]
+    public void JumpReluEncoderRescalingScalesTheThresholdsAlongSoTheSameLatentsFireAndNormsMatch()
+    {
+        // Scaling W_enc alone would move every pre-activation against a fixed theta: other latents would fire than the
+        // ones whose reconstruction norm was measured, and the norms would not match. b_enc and theta scale with it.
+        using var scope = NewDisposeScope();
+        manual_seed(8);
+        var x = randn(new long[] { 256, 12 }, float64);
+        JumpReluSae Make(bool rescale) => new(new JumpReluSaeConfig
+        {
+            DIn = 12, NumLatents = 48, DType = float64, InitialThreshold = 0.2, Normalization = InputNormalization.None,
+            Init = new JumpReluSaeConfig().Init with { Seed = 3, RescaleEncoderToMatchNorms = rescale },
+        });
+        using var plain = Make(false);
+        using var sae = Make(true);
+        plain.InitializeFromData(x);
+        sae.InitializeFromData(x);
+        using (no_grad())
+        {
+            var c = sae.W_enc_ND.norm().ToDouble() / plain.W_enc_ND.norm().ToDouble();
+            Assert.True(Math.Abs(c - 1) > 0.1, $"the encoder was scaled by {c}: the test checks nothing");
+            Assert.True(sae.Threshold_N().to(float64).allclose(plain.Threshold_N().to(float64) * c, 1e-6));
+            Assert.True(sae.Encode(x).ne(0).eq(plain.Encode(x).ne(0)).all().ToBoolean(), "a different set of latents fires");
+            var o = sae.Forward(x);
+            var inputNorm = x.norm(1).mean().ToDouble();
+            var reconNorm = (o.Reconstruction_BD - sae.b_dec_D).norm(1).mean().ToDouble();
+            Assert.Equal(inputNorm, reconNorm, 5);
+        }
+    }
+
+    [Fact]
+    public void JumpReluThresholdsCanStartAtATargetFiringRate()
+    {
+        // theta_i = the (m+1)-th largest pre-activation of latent i on the sample, m = round(rate * S): each latent fires on
+        // exactly m of the sample's tokens (with continuous data there are no ties).
+        using var scope = NewDisposeScope();
+        manual_seed(9);
+        var x = randn(new long[] { 400, 12 }, float64) * torch.linspace(0.2, 3, 12, float64);
+        using var sae = new JumpReluSae(new JumpReluSaeConfig
+        {
+            DIn = 12, NumLatents = 48, DType = float64, InitialFiringRate = 0.05, Normalization = InputNormalization.None,
+            Init = new JumpReluSaeConfig().Init with { Seed = 3 },
+        });
+        sae.InitializeFromData(x);
+        using (no_grad())
+        {
+            var fires = sae.Encode(x).ne(0).sum(0L).to(float64);
+            Assert.True(fires.eq(20).all().ToBoolean(), $"firing counts {fires.min().ToDouble()}..{fires.max().ToDouble()}, expected 20 each");
+            // Latent 7's theta, by hand: the midpoint of its 20th and 21st largest pre-activations.
+            var pre = (x.mm(sae.W_enc_ND.t()) + sae.b_enc_N).select(1, 7).sort(descending: true).Values.ToArray<double>();
+            Assert.Equal((pre[19] + pre[20]) / 2, sae.Threshold_N()[7].ToDouble(), 5);
+        }
+        Assert.Throws<ArgumentOutOfRangeException>(() => new JumpReluSae(new JumpReluSaeConfig { DIn = 4, NumLatents = 8, InitialFiringRate = 1.5 }));
+    }
+
+    [Fact]
     public void EncoderRescalingLeavesRunningStatisticsAlone()
     {
         using var scope = NewDisposeScope();

@@ -22,8 +22,17 @@ public sealed record JumpReluSaeConfig : SaeConfig
     /// (paper: 0.001, assuming inputs scaled to unit mean squared norm).</summary>
     public double Bandwidth { get; init; } = 0.001;
 
-    /// <summary>theta at initialisation, for every latent, > 0 (Gemma Scope: 0.001).</summary>
+    /// <summary>theta at initialisation, for every latent, > 0 (Gemma Scope: 0.001). Unused when
+    /// <see cref="InitialFiringRate"/> is set.</summary>
     public double InitialThreshold { get; init; } = 0.001;
+
+    /// <summary>When set, in (0, 1): <see cref="SparseAutoencoder.InitializeFromData"/> starts each latent's theta where
+    /// it fires on this fraction of the data sample (between its m-th and (m+1)-th largest pre-activations, m = round(rate
+    /// S), at least 1e-6), so the SAE starts at L0 = rate x n with every latent alive, whatever each latent's pre-activation
+    /// scale. Null (default, Gemma Scope): every theta starts at <see cref="InitialThreshold"/>. Not from the papers: in
+    /// runs of a few hundred steps theta cannot travel from 0.001 to where the L0 penalty would put it (Adam moves
+    /// log theta by about the learning rate per step), so the start decides L0; see ReproduceConfig.</summary>
+    public double? InitialFiringRate { get; init; }
 
     public override string Architecture => "jumprelu";
 
@@ -33,6 +42,8 @@ public sealed record JumpReluSaeConfig : SaeConfig
         ConfigCheck.NonNegative(L0Coefficient, nameof(JumpReluSaeConfig), nameof(L0Coefficient));
         ConfigCheck.Positive(Bandwidth, nameof(JumpReluSaeConfig), nameof(Bandwidth));
         ConfigCheck.Positive(InitialThreshold, nameof(JumpReluSaeConfig), nameof(InitialThreshold));
+        if (InitialFiringRate is { } rate)
+            ConfigCheck.Require(rate > 0 && rate < 1, nameof(JumpReluSaeConfig), nameof(InitialFiringRate), rate, "in (0, 1), or null for a uniform InitialThreshold");
     }
 }
 
@@ -71,6 +82,28 @@ public sealed class JumpReluSae : SparseAutoencoder
 
     public override (Tensor pre_BN, Tensor? magnitude_BN) PreActivations(Tensor xn_BD) =>
         (b_enc_N.addmm(EncoderInputFor(xn_BD), W_enc_ND.t()), null);
+
+    /// <summary>With <see cref="JumpReluSaeConfig.InitialFiringRate"/>: each theta between the m-th and (m+1)-th largest of
+    /// its latent's pre-activations on the sample, m = round(rate S) clamped to [1, S - 1].</summary>
+    protected override void InitializeFromNormalizedSample(Tensor xn_BD)
+    {
+        if (Config.InitialFiringRate is not { } rate) return;
+        var s = xn_BD.size(0);
+        if (s < 2) return;
+        var m = Math.Clamp((long)Math.Round(rate * s), 1, s - 1);
+        var (pre, _) = PreActivations(xn_BD);
+        var (top, _) = pre.topk(checked((int)(m + 1)), dim: 0);                // [m + 1, N], descending
+        var theta = (top[m - 1] + top[m]) * 0.5;                                // between the m-th and (m+1)-th largest
+        log_threshold_N.copy_(theta.clamp_min(1e-6).log().to(log_threshold_N.dtype));
+    }
+
+    /// <summary>Scales W_enc, b_enc and theta together: the same latents fire, and every latent value scales by the factor.</summary>
+    protected override void ScaleEncoder(double factor)
+    {
+        base.ScaleEncoder(factor);
+        b_enc_N.mul_(factor);
+        log_threshold_N.add_(Math.Log(factor));
+    }
 
     public override Tensor Encode(Tensor x_BD)
     {

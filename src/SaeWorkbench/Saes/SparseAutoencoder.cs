@@ -99,6 +99,7 @@ public abstract class SparseAutoencoder : nn.Module
         if (Config.Init.GeometricMedianPreBias)
             b_dec_D.copy_(GeometricMedian.Weiszfeld(xn, Config.Init.GeometricMedianIterations));
         mse_baseline.copy_(Losses.MseBaseline(xn));
+        InitializeFromNormalizedSample(xn);
         if (Config.Init.RescaleEncoderToMatchNorms)
         {
             // A training-mode forward may update running statistics (BatchTopK's threshold): keep them as they were.
@@ -107,9 +108,18 @@ public abstract class SparseAutoencoder : nn.Module
             foreach (var (buffer, copy) in saved) buffer.copy_(copy);
             var inputNorm = (EncoderInputFor(xn)).norm(1).mean();
             var reconNorm = (output.Reconstruction_BD - b_dec_D).norm(1).mean();
-            if (reconNorm.ToDouble() > 0) W_enc_ND.mul_(inputNorm / reconNorm);
+            if (reconNorm.ToDouble() > 0) ScaleEncoder((inputNorm / reconNorm).ToDouble());
         }
     }
+
+    /// <summary>Architecture-specific data-dependent initialisation on the normalised sample [S, D], after b_pre and before
+    /// the encoder rescaling (JumpReLU: thresholds at a target firing rate). Runs under no_grad. Default: nothing.</summary>
+    protected virtual void InitializeFromNormalizedSample(Tensor xn_BD) { }
+
+    /// <summary>Multiplies the encoder by <paramref name="factor"/> > 0 (<see cref="SaeInit.RescaleEncoderToMatchNorms"/>).
+    /// Architectures whose activation compares pre-activations with a learned threshold scale that along (JumpReLU), so
+    /// the same latents fire and the reconstruction scales by the factor. Runs under no_grad.</summary>
+    protected virtual void ScaleEncoder(double factor) => W_enc_ND.mul_(factor);
 
     // ---- normalisation ------------------------------------------------------------------------------------
 
