@@ -62,7 +62,9 @@ public sealed class ArchitecturesExperiment() : Experiment("architectures", "Arc
             Inv($"The run of each family nearest that L0: {matchedText}. ") +
             Inv($"The runs are short ({tr.StepsPerRun:N0} steps), so the penalty-based SAEs, whose L0 settles slowly under their lambda warm-up, may sit away from the target L0; the figure shows every run of the width, the frontier the paper compares. ") +
             (tr.Runs.Any(x => x.Run.Architecture == SaeRegistry.JumpRelu)
-                ? Inv($"JumpReLU's thresholds start at θ = {N(r.Config.JumpReluInitialThreshold, "G3")} and, learned as log θ at learning rate {N(r.Config.LearningRate, "G3")}, move by at most a factor of about {Math.Exp((r.Config.LearningRate ?? 1e-3) * tr.StepsPerRun):F1} in these steps, so its L0 reflects that start more than λ (the paper's runs are orders of magnitude longer).")
+                ? (r.Config.JumpReluInitialFiringRate is { } rate ? Inv($"Each JumpReLU threshold starts where its latent fires on {N(rate, "G3")} of the initialisation sample") : Inv($"JumpReLU's thresholds start at θ = {N(r.Config.JumpReluInitialThreshold, "G3")}"))
+                  + (r.Config.JumpReluAndGatedRescaleEncoder ? " (JumpReLU and Gated encoders scaled so the first reconstructions match the input norms, thresholds along)" : "")
+                  + Inv($" and, learned as log θ at learning rate {N(r.Config.LearningRate, "G3")}, move by at most a factor of about {Math.Exp((r.Config.LearningRate ?? 1e-3) * tr.StepsPerRun):F1} in these steps, so its L0 reflects that start more than λ (the paper's runs are orders of magnitude longer).")
                 : "")));
 
         var fig = Figure.Subplots(1, 2, ["normalized MSE vs L0 (test tokens)", "downstream delta loss vs L0"]);

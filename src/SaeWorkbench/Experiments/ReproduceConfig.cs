@@ -67,17 +67,17 @@ public sealed record ReproduceConfig
     /// are the scaling grid (at least 4, including NumLatents) and its k values (at least 2, each in [1, the smallest width])
     /// are the grid's other axis; Multi-TopK (L(k) + L(4k)/8) needs 4k &lt;= NumLatents and must include MainK (the
     /// progressive-code comparison uses it). The lambda defaults bracket L0 = 16 at n = 1024 on the built-in model in the
-    /// default run (measured: ReLU lambda 0.1 gives L0 38, 0.2 gives 17, 0.4 gives 5.5; JumpReLU at theta 0.1: lambda 0.01
-    /// gives L0 14; Gated lambda 0.3: L0 30, 0.6: L0 9).
+    /// default run (measured: ReLU lambda 0.1 gives L0 38, 0.2 gives 17.5, 0.3 gives 9.6; JumpReLU lambda 0.001 gives L0 22,
+    /// 0.005 gives 15.5; Gated lambda 0.4: L0 16, 0.6: L0 9).
     /// </summary>
     public IReadOnlyList<SaeSweep> Sweeps { get; init; } =
     [
         new(SaeRegistry.TopK, [8, 16, 32], [256, 512, 1024, 2048]),
         new(SaeRegistry.BatchTopK, [16]),
         new(SaeRegistry.MultiTopK, [16]),
-        new(SaeRegistry.Relu, [0.1, 0.3]),
-        new(SaeRegistry.JumpRelu, [1e-3, 1e-2]),
-        new(SaeRegistry.Gated, [0.3, 0.6]),
+        new(SaeRegistry.Relu, [0.2, 0.3]),
+        new(SaeRegistry.JumpRelu, [1e-3, 5e-3]),
+        new(SaeRegistry.Gated, [0.4, 0.6]),
     ];
 
     /// <summary>The sweep of an architecture, or null when it is not trained.</summary>
@@ -96,12 +96,32 @@ public sealed record ReproduceConfig
     /// over 256 steps at 2e-3), so in a short run theta stays within a factor of about 1.6 of where it starts and sets L0
     /// more than lambda does. The default starts it at the scale of the normalised pre-activations (1/sqrt(d_model) =
     /// 0.09 for d_model 128); 0.001 leaves most latents active for the whole run (L0 in the hundreds), 0.2 kills half of
-    /// them.</summary>
+    /// them. Used only when <see cref="JumpReluInitialFiringRate"/> is null.</summary>
     public double JumpReluInitialThreshold { get; init; } = 0.1;
 
     /// <summary>JumpReLU's bandwidth epsilon of the rectangle kernel, > 0 (paper: 0.001 for inputs of unit mean squared
     /// norm, which the per-token unit norm also gives).</summary>
     public double JumpReluBandwidth { get; init; } = 0.001;
+
+    /// <summary>When set, in (0, 1): each JumpReLU threshold starts where its latent fires on this fraction of the
+    /// initialisation sample (<see cref="JumpReluSaeConfig.InitialFiringRate"/>), instead of at
+    /// <see cref="JumpReluInitialThreshold"/>. Null: the uniform start.
+    /// Default 0.05 (L0 about 51 at the start at n = 1024, which training brings to 15-22 for the default lambdas): with
+    /// thetas of the papers' 0.001 or one uniform value, a 256-step run cannot move them where lambda would put them.</summary>
+    public double? JumpReluInitialFiringRate { get; init; } = 0.05;
+
+    /// <summary>Scale the JumpReLU and Gated encoders at initialisation so reconstructions of the sample match its norms
+    /// (<see cref="SaeInit.RescaleEncoderToMatchNorms"/>, the TopK paper's optional init, appendix A; JumpReLU's thresholds
+    /// scale along). Both start with hundreds of latents firing (Gated: b_gate = 0 opens half the gates), so their first
+    /// reconstructions overshoot the input several times over.
+    /// Default on: in 256 steps, undoing that overshoot through Adam's small steps was most of what these runs did
+    /// (Gated's normalized MSE at L0 16 halves with it).</summary>
+    public bool JumpReluAndGatedRescaleEncoder { get; init; } = true;
+
+    /// <summary>Adam beta1 of the JumpReLU and Gated runs, in [0, 1); null: Gemma Scope's 0 (TopK and ReLU runs use 0.9).
+    /// Default 0.9, the same Adam as the TopK runs: with the two inits above it lowers both SAEs' normalized MSE at
+    /// L0 16 (without them it leaves latents dead).</summary>
+    public double? JumpReluAndGatedBeta1 { get; init; } = 0.9;
 
     /// <summary>Learning rate of every run, > 0; null: each architecture's own rule
     /// (<see cref="SaeArchitecture.LearningRateRule"/>; TopK: 2e-4 / sqrt(n / 2^14), 1.1e-3 at n = 512, 5.7e-4 at 2048). The TopK rule is for runs that go to convergence; in these runs of a few hundred
@@ -220,6 +240,8 @@ public sealed record ReproduceConfig
         CheckSweeps(o);
         ConfigCheck.Positive(JumpReluInitialThreshold, o, nameof(JumpReluInitialThreshold));
         ConfigCheck.Positive(JumpReluBandwidth, o, nameof(JumpReluBandwidth));
+        if (JumpReluInitialFiringRate is { } rate) ConfigCheck.Require(rate > 0 && rate < 1, o, nameof(JumpReluInitialFiringRate), rate, "in (0, 1), or null");
+        if (JumpReluAndGatedBeta1 is { } beta1) ConfigCheck.Require(beta1 >= 0 && beta1 < 1, o, nameof(JumpReluAndGatedBeta1), beta1, "in [0, 1), or null");
         if (LearningRate is { } lr) ConfigCheck.Positive(lr, o, nameof(LearningRate));
         ConfigCheck.InRange(WarmupFraction, 0, 1, o, nameof(WarmupFraction));
         ConfigCheck.InRange(SparsityWarmupFraction, 0, 1, o, nameof(SparsityWarmupFraction));

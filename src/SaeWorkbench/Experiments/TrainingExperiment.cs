@@ -74,11 +74,15 @@ public sealed class TrainingExperiment() : Experiment("training", "SAE training"
             {
                 var config = id.Config(context.Subject.DIn);
                 config = config with { Normalization = c.Normalization, DeadWindowTokens = c.DeadWindowTokens, Init = config.Init with { Seed = c.Seed + (ulong)plan.Count } };
-                if (config is JumpReluSaeConfig jump) config = jump with { InitialThreshold = c.JumpReluInitialThreshold, Bandwidth = c.JumpReluBandwidth };
+                if (config is JumpReluSaeConfig jump)
+                    config = jump with { InitialThreshold = c.JumpReluInitialThreshold, InitialFiringRate = c.JumpReluInitialFiringRate, Bandwidth = c.JumpReluBandwidth };
+                var thresholdFamily = architecture == SaeRegistry.JumpRelu || architecture == SaeRegistry.Gated;
+                if (thresholdFamily) config = config with { Init = config.Init with { RescaleEncoderToMatchNorms = c.JumpReluAndGatedRescaleEncoder } };
                 var defaults = architecture.OptimizerDefaults(id.NumLatents);
                 var settings = new OptimizerSettings
                 {
                     LearningRate = c.LearningRate ?? architecture.LearningRateRule(id.NumLatents),
+                    Beta1 = thresholdFamily ? c.JumpReluAndGatedBeta1 : null,
                     // The config's warm-ups replace the paper's step counts, which are longer than these runs.
                     WarmupSteps = defaults.WarmupSteps > 0 ? warmup : null,
                     SparsityWarmupFraction = architecture.Knob.IsK ? null : c.SparsityWarmupFraction,

@@ -37,6 +37,8 @@ public class ReproduceConfigTests
         { ReproduceConfig.Default with { Sweeps = [.. ReproduceConfig.Default.Sweeps.Where(x => x.Architecture != SaeRegistry.MultiTopK)] }, "must be a list with a multitopk sweep" },
         { ReproduceConfig.Default with { JumpReluInitialThreshold = 0 }, "ReproduceConfig.JumpReluInitialThreshold = 0" },
         { ReproduceConfig.Default with { LearningRate = double.NaN }, "ReproduceConfig.LearningRate = NaN" },
+        { ReproduceConfig.Default with { JumpReluInitialFiringRate = 1 }, "ReproduceConfig.JumpReluInitialFiringRate = 1" },
+        { ReproduceConfig.Default with { JumpReluAndGatedBeta1 = -0.1 }, "ReproduceConfig.JumpReluAndGatedBeta1 = -0.1" },
         { ReproduceConfig.Default with { WarmupFraction = 1.5 }, "ReproduceConfig.WarmupFraction = 1.5" },
         { ReproduceConfig.Default with { DeadWindowTokens = 1L << 40 }, "ReproduceConfig.DeadWindowTokens" },
         { ReproduceConfig.Default with { ProgressiveKs = [0, 4] }, "ReproduceConfig.ProgressiveKs = [0, 4]" },
@@ -61,7 +63,7 @@ public class ReproduceConfigTests
         Assert.Equal(new long[] { 256, 512, 1024, 2048 }, c.ScalingLatents());
         Assert.Equal(["topk-n256-k8", "topk-n256-k16", "topk-n256-k32", "topk-n512-k8"],
             c.SweepOf(SaeRegistry.TopK)!.Runs(c.NumLatents).Take(4).Select(r => r.Name));
-        Assert.Equal(["jumprelu-n1024-l0_0.001", "jumprelu-n1024-l0_0.01"], c.SweepOf(SaeRegistry.JumpRelu)!.Runs(c.NumLatents).Select(r => r.Name));
+        Assert.Equal(["jumprelu-n1024-l0_0.001", "jumprelu-n1024-l0_0.005"], c.SweepOf(SaeRegistry.JumpRelu)!.Runs(c.NumLatents).Select(r => r.Name));
     }
 
     [Theory]
