@@ -145,7 +145,13 @@ public sealed class InterchangeTests : IDisposable
         var cfgPath = Path.Combine(dir, SaeLensFormat.ConfigFile);
         File.WriteAllText(cfgPath, File.ReadAllText(cfgPath).Replace("\"topk\"", "\"matryoshka\""));
         Assert.Contains("matryoshka", Assert.Throws<NotSupportedException>(() => SaeLensFormat.Load(dir)).Message);
+        // The TopK paper's per-token unit norm has no SAELens name: written under the workbench's own, read back as itself.
         using var unitNorm = new TopKSae(new TopKSaeConfig { DIn = 10, NumLatents = 24, K = 4, Normalization = InputNormalization.PerTokenUnitNorm });
-        Assert.Throws<NotSupportedException>(() => SaeLensFormat.Save(unitNorm, Path.Combine(_dir, "refused")));
+        SaeLensFormat.Save(unitNorm, Path.Combine(_dir, "unit-norm"));
+        Assert.Contains($"\"{SaeLensFormat.PerTokenUnitNormName}\"", File.ReadAllText(Path.Combine(_dir, "unit-norm", SaeLensFormat.ConfigFile)));
+        using var back = SaeLensFormat.Load(Path.Combine(_dir, "unit-norm"));
+        Assert.Equal(InputNormalization.PerTokenUnitNorm, back.Config.Normalization);
+        var x = randn(6, 10) * 3 + 1;
+        Assert.True(unitNorm.Forward(x).Reconstruction_BD.allclose(back.Forward(x).Reconstruction_BD, rtol: 1e-5, atol: 1e-6));
     }
 }

@@ -30,7 +30,7 @@ public sealed class ExplanationsExperiment() : Experiment("n2g", "N2G explanatio
         var main = c.MainTopK;
         var sae = main.Sae;
         sae.eval();
-        var freq = c.Reconstruction.TryGetValue(main.Name, out var rec) ? rec.FiringFrequencies : throw c.NotYet("Evaluate");
+        var freq = c.ReconstructionOf(main).FiringFrequencies;
         var live = Enumerable.Range(0, freq.Length).Where(i => freq[i] > 0).Select(i => (long)i).ToArray();
         if (live.Length == 0) throw new InvalidOperationException($"no latent of {main.Name} fired on the test tokens");
         long[] sampled;

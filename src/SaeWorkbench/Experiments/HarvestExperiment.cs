@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using SaeWorkbench.Activations;
+using SaeWorkbench.Corpus;
 using SaeWorkbench.Engine;
 using SaeWorkbench.Metrics.N2g;
 using SaeWorkbench.Plotting;
@@ -34,12 +35,18 @@ public sealed class HarvestExperiment() : Experiment("harvest", "Harvested activ
             SkipFirstPosition = c.Config.SkipFirstPosition,
         };
         var clock = Stopwatch.StartNew();
-        c.Log($"  harvesting {c.Subject.HookName} on {c.TrainWindows.Count:N0} training windows");
-        c.Train = ActivationHarvester.HarvestToMemory(config, TokenWindows.FromList(c.TrainWindows.Select(w => w.Tokens).ToList(), c.Config.ContextLength),
-            c.Subject.HookActivations, c.HarvestProgress, c.Cancellation);
-        c.Log($"  harvesting {c.Subject.HookName} on {c.TestWindows.Count:N0} test windows");
-        c.Test = ActivationHarvester.HarvestToMemory(config, TokenWindows.FromList(c.TestWindows.Select(w => w.Tokens).ToList(), c.Config.ContextLength),
-            c.Subject.HookActivations, c.HarvestProgress, c.Cancellation);
+        // With a cache, into an activation store per split (a stopped harvest resumes there); else in memory.
+        HarvestedActivations Harvest(IReadOnlyList<TokenWindow> windows, string split)
+        {
+            c.Log($"  harvesting {c.Subject.HookName} on {windows.Count:N0} {split} windows");
+            var source = TokenWindows.FromList(windows.Select(w => w.Tokens).ToList(), c.Config.ContextLength);
+            if (c.Cache is null) return ActivationHarvester.HarvestToMemory(config, source, c.Subject.HookActivations, c.HarvestProgress, c.Cancellation);
+            var store = ActivationHarvester.Harvest(Path.Combine(c.Cache.HarvestFolder(c), split), config, source, c.Subject.HookActivations,
+                c.HarvestProgress, cancellationToken: c.Cancellation);
+            return store.ReadAll();
+        }
+        c.Train = Harvest(c.TrainWindows, "train");
+        c.Test = Harvest(c.TestWindows, "test");
         var rate = (c.Train.Count + c.Test.Count) / clock.Elapsed.TotalSeconds;
 
         using var scope = NewDisposeScope();

@@ -76,6 +76,14 @@ public sealed class Reproduction : IDisposable
         }
     }
 
+    /// <summary>Where the shared work is saved and read back (<see cref="ArtifactCache"/>); null (default): every step computes
+    /// and nothing is saved. Set it before the first step.</summary>
+    public ArtifactCache? Cache
+    {
+        get => _context.Cache;
+        set => _context.Cache = value;
+    }
+
     public ReproduceConfig Config => _context.Config;
     public SubjectModel Subject => _context.Subject;
 
@@ -108,7 +116,13 @@ public sealed class Reproduction : IDisposable
         _context.Cancellation.ThrowIfCancellationRequested();
         _context.Log($"[{step.StepName}]");
         var clock = Stopwatch.StartNew();
-        step.Run(_context);
+        if (_context.Cache?.TryRestore(step, _context) == true)
+            _context.Log($"  read from {_context.Cache.RunFolder(_context)} (computed earlier for this config)");
+        else
+        {
+            step.Run(_context);
+            _context.Cache?.Save(step, _context);
+        }
         var seconds = clock.Elapsed.TotalSeconds;
         _timings.RemoveAll(t => t.Step == step.StepName);
         _timings.Add(new StepTiming(step.StepName, seconds));
@@ -120,13 +134,40 @@ public sealed class Reproduction : IDisposable
     {
         _context.HarvestProgress = harvestProgress;
         _context.TrainingProgress = trainingProgress;
-        foreach (var step in Steps) Run(step);
+        foreach (var step in Steps)
+        {
+            Run(step);
+            _done.Add(step.GetType());
+        }
         return Results;
+    }
+
+    private readonly HashSet<Type> _done = new();
+
+    /// <summary>
+    /// Runs <paramref name="step"/> after every step before it in <see cref="Steps"/> that has not run here yet (the list is
+    /// the pipeline: each step may read what any earlier one left, e.g. N2G the probe winners), so the result is the same
+    /// whichever notebook asks first. With a <see cref="Cache"/>, steps computed earlier for this config are read back.
+    /// A step that already ran here is not run again.
+    /// </summary>
+    public void RunThrough(Experiment step)
+    {
+        ArgumentNullException.ThrowIfNull(step);
+        foreach (var s in Steps)
+        {
+            if (!_done.Contains(s.GetType()))
+            {
+                Run(s);
+                _done.Add(s.GetType());
+            }
+            if (s.GetType() == step.GetType()) return;
+        }
+        throw new ArgumentException($"{step} is not one of Reproduction.Steps", nameof(step));
     }
 
     private T Run<T>(Type step, Func<ReproductionResults, T?> result) where T : class
     {
-        Run(Steps.First(s => s.GetType() == step));
+        RunThrough(Steps.First(s => s.GetType() == step));
         return result(_context.Results) ?? throw new InvalidOperationException($"{step.Name} recorded no result");
     }
 
@@ -138,14 +179,14 @@ public sealed class Reproduction : IDisposable
     /// <summary><see cref="HarvestExperiment"/>.</summary>
     public HarvestResult Harvest(IProgress<HarvestProgress>? progress = null)
     {
-        _context.HarvestProgress = progress;
+        if (progress is not null) _context.HarvestProgress = progress;
         return Run(typeof(HarvestExperiment), r => r.Harvest);
     }
 
     /// <summary><see cref="TrainingExperiment"/>.</summary>
     public TrainingResult Train(IProgress<TrainingProgress>? progress = null)
     {
-        _context.TrainingProgress = progress;
+        if (progress is not null) _context.TrainingProgress = progress;
         return Run(typeof(TrainingExperiment), r => r.Training);
     }
 

@@ -50,6 +50,10 @@ public sealed class ReproductionContext : IDisposable
     /// <summary>Everything measured so far; each step records its part.</summary>
     public ReproductionResults Results { get; set; }
 
+    /// <summary>Where the shared work is saved and found again (activations, trained SAEs, each step's result); null: nothing
+    /// is saved, every step computes.</summary>
+    public ArtifactCache? Cache { get; internal set; }
+
     /// <summary>Progress of the harvest step (tokens/s), when someone watches.</summary>
     public IProgress<HarvestProgress>? HarvestProgress { get; set; }
 
@@ -125,6 +129,18 @@ public sealed class ReproductionContext : IDisposable
     {
         var arch = Results.Architectures ?? throw NotYet("CompareArchitectures");
         return arch.Matched.Select(m => RunOf(m.Run.Name));
+    }
+
+    /// <summary>A run's reconstruction metrics on the test activations: the evaluation step's, or measured now when that
+    /// step's result was read from the cache.</summary>
+    public ReconstructionResult ReconstructionOf(TrainedSae run)
+    {
+        if (Reconstruction.TryGetValue(run.Name, out var rec)) return rec;
+        using (no_grad())
+        {
+            run.Sae.eval();
+            return Reconstruction[run.Name] = Metrics.Reconstruction.Evaluate(run.Sae, TestActivations.Activations);
+        }
     }
 
     /// <summary>The error of a step that needs an earlier one's results.</summary>

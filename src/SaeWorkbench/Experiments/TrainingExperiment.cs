@@ -26,12 +26,7 @@ public sealed class TrainingExperiment() : Experiment("training", "SAE training"
     {
         var train = c.Train ?? throw c.NotYet("Harvest");
         c.DisposeRuns();
-        var plan = Plan(c);
-        foreach (var p in plan)
-        {
-            var sae = SaeRegistry.Create(p.Sae);
-            c.Runs.Add(new TrainedSae(p.Id, sae, new TrainingRun(p.Id.Name, sae, p.Settings)));
-        }
+        c.Runs.AddRange(NewRuns(c));
         c.Log(string.Create(CultureInfo.InvariantCulture,
             $"  {c.Runs.Count} SAEs from one pass: {c.Config.TrainingTokens:N0} tokens in {c.Config.Steps} steps of {c.Config.BatchSize}"));
         using var source = train.ToSource(c.Config.Seed);
@@ -57,6 +52,14 @@ public sealed class TrainingExperiment() : Experiment("training", "SAE training"
         var result = new TrainingResult(c.Config.Steps, c.Config.TrainingTokens, c.Config.BatchSize, seconds, c.Config.TrainingTokens / seconds, runs);
         c.Results = c.Results with { Training = result };
     }
+
+    /// <summary>Every run of the plan, untrained: each SAE constructed from its config and seed, with its optimiser
+    /// settings (the caller owns them).</summary>
+    internal static List<TrainedSae> NewRuns(ReproductionContext c) => Plan(c).Select(p =>
+    {
+        var sae = SaeRegistry.Create(p.Sae);
+        return new TrainedSae(p.Id, sae, new TrainingRun(p.Id.Name, sae, p.Settings));
+    }).ToList();
 
     private sealed record PlannedRun(SaeRunId Id, SaeConfig Sae, OptimizerSettings Settings);
 

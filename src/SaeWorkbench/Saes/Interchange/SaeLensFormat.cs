@@ -30,7 +30,8 @@ public sealed record SaeLensMetadata
 ///   latent (what SAELens does for inference); the original architecture is kept in "saewb_architecture".</item>
 /// <item>Normalisation: per-token standardisation = "layer_norm" (the same formula); the scalar Gemma Scope scale is folded
 ///   into the weights (W_enc * s, W_dec / s, b_dec / s, as SAELens's fold_activation_norm_scaling_factor) and written
-///   as "none"; the TopK paper's per-token mean-subtract + unit norm has no SAELens equivalent and is refused.</item>
+///   as "none"; the TopK paper's per-token mean-subtract + unit norm has no SAELens equivalent and is written as
+///   <see cref="PerTokenUnitNormName"/>, a name of this workbench's that SAELens refuses to load rather than misread.</item>
 /// </list>
 /// Both files are written atomically (temporary file, then rename).
 /// </summary>
@@ -38,6 +39,10 @@ public static class SaeLensFormat
 {
     public const string WeightsFile = "sae_weights.safetensors";
     public const string ConfigFile = "cfg.json";
+
+    /// <summary>The "normalize_activations" value of the TopK paper's per-token mean-subtract + unit norm (Gao et al. 2024,
+    /// §2.1), which SAELens lacks: this workbench reads it back; SAELens stops at the unknown name.</summary>
+    public const string PerTokenUnitNormName = "saewb_per_token_unit_norm";
 
     /// <summary>Writes <paramref name="sae"/> into <paramref name="directory"/> (created if needed).</summary>
     public static void Save(SparseAutoencoder sae, string directory, SaeLensMetadata? metadata = null)
@@ -47,8 +52,8 @@ public static class SaeLensFormat
         {
             InputNormalization.None or InputNormalization.UnitMeanSquaredNorm => "none",
             InputNormalization.PerTokenStandardize => "layer_norm",
-            _ => throw new NotSupportedException(
-                $"SAELens has no equivalent of {c.Normalization} (per-token mean-subtract + unit norm); save in the workbench's own checkpoint format instead"),
+            InputNormalization.PerTokenUnitNorm => PerTokenUnitNormName,
+            _ => throw new NotSupportedException($"SAELens has no equivalent of normalisation {c.Normalization}"),
         };
         Directory.CreateDirectory(directory);
         using var scope = NewDisposeScope();
@@ -131,6 +136,7 @@ public static class SaeLensFormat
         {
             "none" => InputNormalization.None,
             "layer_norm" => InputNormalization.PerTokenStandardize,
+            PerTokenUnitNormName => InputNormalization.PerTokenUnitNorm,
             var other => throw new NotSupportedException(
                 $"'{cfgPath}': normalize_activations '{other}' needs SAELens's separately stored scaling factor; fold it into the weights " +
                 "(SAELens: fold_activation_norm_scaling_factor) and save again"),
