@@ -27,7 +27,8 @@ public sealed class QuickReproductionFixture : IDisposable
         var o = new StringWriter();
         var e = new StringWriter();
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        ExitCode = SaeCli.RunAsync(["reproduce", "--quick", "--model", ModelDirectory, "--out", OutDirectory], o, e).GetAwaiter().GetResult();
+        ExitCode = SaeCli.RunAsync(["reproduce", "--quick", "--no-notebooks", "--model", ModelDirectory, "--out", OutDirectory,
+            "--artifacts", Path.Combine(Root, "artifacts")], o, e).GetAwaiter().GetResult();
         Seconds = clock.Elapsed.TotalSeconds;
         Stdout = o.ToString();
         Stderr = e.ToString();

@@ -21,7 +21,7 @@ namespace SaeWorkbench.Experiments;
 public static class ReportBuilder
 {
     /// <summary>The page's file name.</summary>
-    public const string PageFileName = "index.html";
+    public const string PageFileName = "report.html";
 
     /// <summary>The results file's name.</summary>
     public const string ResultsFileName = "results.json";

@@ -48,11 +48,15 @@ public static class Workbench
         set => _artifacts = value;
     }
 
-    /// <summary>Opens the reproduction at <paramref name="scale"/> (or at <paramref name="config"/> when given) on
-    /// <see cref="ModelDirectory"/>, with the cache and console progress set.</summary>
+    /// <summary>When set, every <see cref="Open"/> without an explicit config uses this one instead of its scale's
+    /// (<c>sae reproduce --config</c> or <c>--hook</c> hands its config to the notebooks this way); null by default.</summary>
+    public static ReproduceConfig? ConfigOverride { get; set; }
+
+    /// <summary>Opens the reproduction at <paramref name="scale"/> (or at <paramref name="config"/> when given, else at
+    /// <see cref="ConfigOverride"/> when set) on <see cref="ModelDirectory"/>, with the cache and console progress set.</summary>
     public static Reproduction Open(string scale = "default", ReproduceConfig? config = null, TextWriter? log = null)
     {
-        var c = config ?? Config(scale);
+        var c = config ?? ConfigOverride ?? Config(scale);
         var writer = log ?? Console.Out;
         var repro = Reproduction.Open(c, ModelDirectory, line => writer.WriteLine(line), command: $"Workbench.Open(\"{scale}\")");
         repro.Cache = Artifacts;
