@@ -55,6 +55,17 @@ public class ReproduceConfigTests
     };
 
     [Fact]
+    public void EveryNotebookScaleIsAValidConfigAndAnUnknownOneIsNamed()
+    {
+        foreach (var scale in Workbench.Scales) Workbench.Config(scale).Validate();
+        Assert.Same(ReproduceConfig.Quick, Workbench.Config("smoke"));
+        Assert.Same(ReproduceConfig.Default, Workbench.Config("default"));
+        Assert.True(Workbench.Config("paper").TrainingTokens > ReproduceConfig.Default.TrainingTokens);
+        var e = Assert.Throws<ArgumentException>(() => Workbench.Config("huge"));
+        Assert.Contains("scale = \"huge\" is not one of smoke, default, paper", e.Message);
+    }
+
+    [Fact]
     public void TheDefaultPlanHasEveryArchitectureOnceAndTheTopKGrid()
     {
         var c = ReproduceConfig.Default;
