@@ -35,7 +35,7 @@ public static class ReportBuilder
         DefaultIgnoreCondition = JsonIgnoreCondition.Never,
     };
 
-    /// <summary>Writes index.html and results.json into <paramref name="outDirectory"/> (created if needed), atomically.
+    /// <summary>Writes report.html and results.json into <paramref name="outDirectory"/> (created if needed), atomically.
     /// Returns the page's path.</summary>
     public static string Write(ReproductionResults results, string outDirectory)
     {

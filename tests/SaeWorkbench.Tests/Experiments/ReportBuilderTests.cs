@@ -54,8 +54,8 @@ public class ReportBuilderTests
         try
         {
             var page = ReportBuilder.Write(Partial(), Path.Combine(dir, "nested", "out"));
-            Assert.Equal(Path.Combine(dir, "nested", "out", "index.html"), page);
-            Assert.Equal(new[] { "index.html", "results.json" }, Directory.GetFiles(Path.GetDirectoryName(page)!).Select(Path.GetFileName).Order().ToArray());
+            Assert.Equal(Path.Combine(dir, "nested", "out", "report.html"), page);
+            Assert.Equal(new[] { "report.html", "results.json" }, Directory.GetFiles(Path.GetDirectoryName(page)!).Select(Path.GetFileName).Order().ToArray());
         }
         finally { Directory.Delete(dir, true); }
     }
