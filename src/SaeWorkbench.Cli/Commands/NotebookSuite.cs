@@ -120,7 +120,15 @@ public static class NotebookSuite
 
     /// <summary>Writes <c>OUT/index.html</c>: every notebook with its one-line result and a link to its page, then the one-page
     /// report and results.json. Renders offline (no scripts).</summary>
-    public static string WriteIndex(string outDir, IReadOnlyList<NotebookOutcome> outcomes, string scale, string command, string? reportPage, double seconds)
+    /// <param name="outDir">The reproduction's output folder.</param>
+    /// <param name="outcomes">Every notebook's outcome, in order.</param>
+    /// <param name="scale">The scale they ran at.</param>
+    /// <param name="command">The command line, as shown.</param>
+    /// <param name="reportPage">The one-page report, linked when given.</param>
+    /// <param name="seconds">The whole run's wall time.</param>
+    /// <param name="headline">A sentence of the experiments' key numbers, shown above the list (plain text), or null.</param>
+    public static string WriteIndex(string outDir, IReadOnlyList<NotebookOutcome> outcomes, string scale, string command, string? reportPage, double seconds,
+        string? headline = null)
     {
         var sb = new StringBuilder();
         sb.Append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>SaeWorkbench: reproduction</title>\n<style>")
@@ -131,7 +139,9 @@ public static class NotebookSuite
           .AppendEscaped(string.Create(CultureInfo.InvariantCulture,
               $"{outcomes.Count(o => o.Succeeded)} of {outcomes.Count} notebooks passed their checks at scale {scale} ({command}, {seconds:F0} s). "))
           .Append("Each notebook follows one section of Gao et al. 2024 (TopK SAEs) or the JumpReLU and Gated SAE papers and ends by checking what it shows; ")
-          .Append("the line beside it is that check's result.</p>\n<table><thead><tr><th>notebook</th><th>result</th><th>s</th></tr></thead><tbody>\n");
+          .Append("the line beside it is that check's result.</p>\n");
+        if (headline is not null) sb.Append("<p><b>").AppendEscaped(headline).Append("</b></p>\n");
+        sb.Append("<table><thead><tr><th>notebook</th><th>result</th><th>s</th></tr></thead><tbody>\n");
         foreach (var o in outcomes)
         {
             sb.Append("<tr><td><a href=\"notebooks/").AppendEscaped(Uri.EscapeDataString(o.Name) + ".html").Append("\">").AppendEscaped(o.Title).Append("</a></td>")

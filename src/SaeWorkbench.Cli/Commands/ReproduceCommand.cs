@@ -211,7 +211,11 @@ public static class ReproduceCommand
         {
             (Workbench.ModelDirectory, Workbench.Artifacts, Workbench.ConfigOverride) = (savedModel, savedArtifacts, savedOverride);
         }
-        var index = NotebookSuite.WriteIndex(outDir, outcomes, scale, commandLine, page, clock.Elapsed.TotalSeconds);
+        var headline = results.Architectures is { } a
+            ? string.Create(CultureInfo.InvariantCulture, $"Normalized MSE on test tokens at n = {a.NumLatents:N0}, the run of each architecture nearest L0 = {a.MainK}: ")
+              + string.Join("; ", a.Matched.Select(m => string.Create(CultureInfo.InvariantCulture, $"{m.Run.Label} {m.NormalizedMse:F4} at L0 {m.L0:F1}"))) + "."
+            : null;
+        var index = NotebookSuite.WriteIndex(outDir, outcomes, scale, commandLine, page, clock.Elapsed.TotalSeconds, headline);
         stdout.WriteLine();
         stdout.WriteLine("notebooks:");
         foreach (var o in outcomes) stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {(o.Succeeded ? "ok  " : "FAIL")} {o.Name,-32} {o.Seconds,6:F1} s  {o.Line}"));
