@@ -208,9 +208,12 @@ public sealed record ReproduceConfig
             new(SaeRegistry.BatchTopK, [8]),
             new(SaeRegistry.MultiTopK, [8]),
             new(SaeRegistry.Relu, [0.1, 0.3]),
-            new(SaeRegistry.JumpRelu, [1e-3, 1e-2]),
+            new(SaeRegistry.JumpRelu, [1e-3, 3e-3]),
             new(SaeRegistry.Gated, [0.3, 0.6]),
         ],
+        // In 32 steps the thresholds barely move from where they start, whatever lambda: start them at a rate that lands
+        // near L0 = MainK (measured: 0.1 ends at L0 2.8, 0.15 at 7.9-8.6, 0.2 at 15).
+        JumpReluInitialFiringRate = 0.15,
         DeadWindowTokens = 1L << 14,
         ProgressiveKs = [1, 2, 4, 8, 16, 32, 64],
         ProbeMinPositives = 5,
