@@ -20,6 +20,8 @@
 # and from npm (into environment/node_modules, git-ignored; versions pinned by environment/package-lock.json):
 #   plotly.js-dist-min     the chart engine; SaeWorkbench.Plotting.dll embeds its plotly.min.js at build time, so
 #                          figures render offline. Needs npm (Debian's npm package is installed if missing).
+#   mathjax                MathJax 3 (not 4, whose fonts load at run time); SaeWorkbench.Notebooks.dll embeds its
+#                          self-contained es5/tex-svg-full.js, so the math in notebook pages renders offline.
 #
 # and from NuGet, as a dotnet tool (issue 12):
 #   Microsoft.dotnet-interactive 1.0.712001   the stock .NET Interactive kernel, registered as Jupyter kernelspecs
@@ -66,20 +68,31 @@ case "$blas_target" in
     ;;
 esac
 
-# plotly.js from npm, at the version in package-lock.json; skipped when that version is already installed.
+# plotly.js and MathJax from npm, at the versions in package-lock.json: one `npm ci` installs both, skipped when both are
+# already installed at those versions (each package, its version, the file a DLL embeds).
 env_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-plotly_pkg="$env_dir/node_modules/plotly.js-dist-min"
-want=$(sed -n '/"node_modules\/plotly.js-dist-min"/,/}/s/.*"version": *"\([^"]*\)".*/\1/p' "$env_dir/package-lock.json")
-[ -n "$want" ] || die "environment/package-lock.json does not pin plotly.js-dist-min"
-have=$(sed -n 's/^ *"version": *"\([^"]*\)".*/\1/p' "$plotly_pkg/package.json" 2>/dev/null | head -1 || true)
-if [ "$have" != "$want" ] || [ ! -s "$plotly_pkg/plotly.min.js" ]; then
-  echo "setup: installing plotly.js-dist-min $want with npm into environment/node_modules"
+npm_files=("plotly.js-dist-min plotly.min.js" "mathjax es5/tex-svg-full.js")
+npm_stale=()
+npm_versions=()
+for entry in "${npm_files[@]}"; do
+  read -r pkg file <<<"$entry"
+  want=$(sed -n '/"node_modules\/'"$pkg"'"/,/}/s/.*"version": *"\([^"]*\)".*/\1/p' "$env_dir/package-lock.json")
+  [ -n "$want" ] || die "environment/package-lock.json does not pin $pkg"
+  have=$(sed -n 's/^ *"version": *"\([^"]*\)".*/\1/p' "$env_dir/node_modules/$pkg/package.json" 2>/dev/null | head -1 || true)
+  npm_versions+=("$pkg $want")
+  if [ "$have" != "$want" ] || [ ! -s "$env_dir/node_modules/$pkg/$file" ]; then npm_stale+=("$pkg $want"); fi
+done
+if ((${#npm_stale[@]})); then
+  echo "setup: installing ${npm_stale[*]} with npm into environment/node_modules"
   command -v npm >/dev/null || die "npm is not on PATH (install Debian's npm package)"
   (cd "$env_dir" && npm ci --no-audit --no-fund --loglevel=error) >/tmp/saewb-setup-npm.log 2>&1 ||
     { tail -20 /tmp/saewb-setup-npm.log >&2; die "npm ci in environment/ failed (log: /tmp/saewb-setup-npm.log); the npm registry must be reachable"; }
-  [ -s "$plotly_pkg/plotly.min.js" ] || die "npm ci finished but $plotly_pkg/plotly.min.js is missing"
+  for entry in "${npm_files[@]}"; do
+    read -r pkg file <<<"$entry"
+    [ -s "$env_dir/node_modules/$pkg/$file" ] || die "npm ci finished but $env_dir/node_modules/$pkg/$file is missing"
+  done
 else
-  echo "setup: plotly.js-dist-min $have present (environment/node_modules)"
+  echo "setup: ${npm_versions[*]} present (environment/node_modules)"
 fi
 
 command -v dotnet >/dev/null || die "the .NET SDK (dotnet) is not on PATH: install .NET 10 SDK first"
@@ -119,4 +132,4 @@ fi
 
 /usr/bin/python3 -c "import torch" 2>/dev/null || die "/usr/bin/python3 cannot import torch although python3-torch is installed"
 [ -x /usr/bin/chromium ] || die "chromium is installed but /usr/bin/chromium is missing"
-echo "setup: ready (Python reference torch $(dpkg-query -W -f='${Version}' python3-torch), BLAS $(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3), plotly.js $want, $(dpkg-query -W -f='chromium ${Version}' chromium))"
+echo "setup: ready (Python reference torch $(dpkg-query -W -f='${Version}' python3-torch), BLAS $(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3), npm ${npm_versions[*]}, $(dpkg-query -W -f='chromium ${Version}' chromium))"

@@ -37,6 +37,13 @@ public sealed record NotebookHtmlOptions
 
     /// <summary>When to include <see cref="PageHeadHtml"/> (default: when an output needs it).</summary>
     public PageHeadInclusion IncludePageHead { get; init; } = PageHeadInclusion.WhenNeeded;
+
+    /// <summary>
+    /// Whether a page whose markdown (cells, or text/markdown outputs) has LaTeX math gets MathJax in its head, once:
+    /// its configuration and <c>es5/tex-svg-full.js</c> inlined (<see cref="MathJaxJs.ScriptElements"/>, about 2.3 MB),
+    /// so that the math is typeset offline. Default true; a no-op when the DLL was built without MathJax.
+    /// </summary>
+    public bool TypesetMath { get; init; } = true;
 }
 
 /// <summary>
@@ -45,7 +52,8 @@ public sealed record NotebookHtmlOptions
 /// and outputs — stream text and plain text escaped in <c>&lt;pre&gt;</c>, errors escaped with ANSI
 /// colour codes removed, images from base64 data, and text/html outputs (tables, figures) inlined
 /// as produced by the notebook's code, as Jupyter shows trusted outputs. The page's head gets the
-/// <see cref="NotebookHtmlOptions.PageHeadHtml"/> markup once, so figures render offline.
+/// <see cref="NotebookHtmlOptions.PageHeadHtml"/> markup once, so figures render offline, and, when markdown holds
+/// math, MathJax once (<see cref="MathJaxJs"/>), which typesets it offline.
 /// </summary>
 public static partial class NotebookHtmlExporter
 {
@@ -77,6 +85,8 @@ public static partial class NotebookHtmlExporter
             _ => NeedsPageHead(notebook),
         };
 
+        bool hasMath = options.TypesetMath && HasMath(notebook);
+
         var sb = new StringBuilder();
         sb.Append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\" />\n")
           .Append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\" />\n")
@@ -84,6 +94,7 @@ public static partial class NotebookHtmlExporter
           .Append("<title>").AppendEscaped(title).Append("</title>\n")
           .Append("<style>\n").Append(Css).Append("</style>\n");
         if (includeHead) sb.Append(options.PageHeadHtml!()).Append('\n');
+        if (hasMath && MathJaxJs.ScriptElements() is { Length: > 0 } mathJax) sb.Append(mathJax).Append('\n');
         sb.Append("</head>\n<body>\n<main class=\"notebook\">\n");
 
         for (int i = 0; i < notebook.Cells.Count; i++)
@@ -109,6 +120,21 @@ public static partial class NotebookHtmlExporter
         sb.Append("</main>\n</body>\n</html>\n");
         return sb.ToString();
     }
+
+    /// <summary>
+    /// Whether the markdown of <paramref name="notebook"/> (its markdown cells and text/markdown outputs that are shown)
+    /// has LaTeX math, as <see cref="Markdown.HasMath"/> finds it.
+    /// </summary>
+    public static bool HasMath(Notebook notebook) =>
+        notebook.Cells.Any(c => c.IsMarkdown && Markdown.HasMath(c.Source))
+        || notebook.Cells.Where(c => c.CellType == NotebookCell.CodeType).SelectMany(c => c.Outputs).OfType<DisplayDataOutput>()
+            .Any(d => ShownMarkdown(d.Data) is { } md && Markdown.HasMath(md));
+
+    /// <summary>The text/markdown that <see cref="RichData"/> shows for <paramref name="data"/>, if it shows markdown.</summary>
+    private static string? ShownMarkdown(MimeBundle data) =>
+        data.GetText(MimeBundle.TextHtml) is null && data.GetText(MimeBundle.TextPlain) is null
+        && !new[] { "image/png", "image/jpeg", "image/gif" }.Any(m => data.GetText(m) is { } b && Base64().IsMatch(b))
+            ? data.GetText("text/markdown") : null;
 
     /// <summary>Renders the page and writes it atomically (temporary file, then rename).</summary>
     public static void Write(Notebook notebook, string path, NotebookHtmlOptions? options = null) =>
@@ -208,6 +234,8 @@ public static partial class NotebookHtmlExporter
         .cell.markdown blockquote { margin: 0; padding: 0 1em; color: #59636e; border-left: .25em solid #d1d9e0; }
         .cell.markdown table { border-collapse: collapse; }
         .cell.markdown th, .cell.markdown td { border: 1px solid #d1d9e0; padding: 4px 10px; }
+        .math:has(mjx-container) { white-space: normal; }
+        mjx-container[display="true"] { overflow-x: auto; overflow-y: hidden; }
         .math { font-family: "Latin Modern Math", "STIX Two Math", serif; white-space: pre-wrap; }
         div.math.display { margin: .8em 0; text-align: center; }
         .input { display: flex; gap: 8px; }
