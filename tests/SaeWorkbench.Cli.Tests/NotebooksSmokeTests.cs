@@ -120,7 +120,7 @@ public class NotebooksSmokeTests(SmokeSuiteFixture suite) : IClassFixture<SmokeS
         foreach (var name in Names())
         {
             var html = Path.Combine(suite.OutDirectory, "notebooks", name + ".html");
-            var expected = File.ReadAllText(html).Split("data-saewb-figure=").Length - 1;
+            var expected = File.ReadAllText(html).Split("class=\"saewb-figure\"").Length - 1;   // one per figure
             await using var tab = await browser.OpenAsync(html);
             if (expected > 0) Assert.Equal(expected, await tab.WaitForFiguresAsync(TimeSpan.FromSeconds(60)));
             var charts = await tab.InspectChartsAsync();
