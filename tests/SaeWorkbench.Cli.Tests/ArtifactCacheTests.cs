@@ -38,15 +38,20 @@ public sealed class ArtifactCacheTests : IDisposable
         return (results, log, weights);
     }
 
+    private (string model, ArtifactCache cache) TinyModelAndCache()
+    {
+        var model = Path.Combine(_root, "tiny");
+        QuickReproductionFixture.WriteTinyModel(model);
+        return (model, new ArtifactCache(Path.Combine(_root, "art")));
+    }
+
     private static string Numbers(ReproductionResults r) =>
         JsonSerializer.Serialize(r with { Timings = [], Started = default, Command = "" }, ReportBuilder.JsonOptions);
 
     [Fact]
     public void ASecondRunReadsEveryStepBackWithTheSameNumbersAndWeights()
     {
-        var model = Path.Combine(_root, "tiny");
-        QuickReproductionFixture.WriteTinyModel(model);
-        var cache = new ArtifactCache(Path.Combine(_root, "art"));
+        var (model, cache) = TinyModelAndCache();
         var first = Run(model, cache, Tiny);
         Assert.DoesNotContain(first.log, l => l.Contains("read from", StringComparison.Ordinal));
         var second = Run(model, cache, Tiny);
@@ -69,9 +74,7 @@ public sealed class ArtifactCacheTests : IDisposable
     [Fact]
     public void ADamagedSaeFileIsTrainedAgainNotTrusted()
     {
-        var model = Path.Combine(_root, "tiny");
-        QuickReproductionFixture.WriteTinyModel(model);
-        var cache = new ArtifactCache(Path.Combine(_root, "art"));
+        var (model, cache) = TinyModelAndCache();
         var first = Run(model, cache, Tiny);
         var state = Directory.GetFiles(cache.Root, ArtifactCache.StateFile, SearchOption.AllDirectories).First();
         File.WriteAllBytes(state, File.ReadAllBytes(state)[..100]);   // truncated

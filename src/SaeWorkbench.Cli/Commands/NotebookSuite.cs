@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using SaeWorkbench.Experiments;
 using SaeWorkbench.IO;
 using SaeWorkbench.Notebooks;
 using SaeWorkbench.Plotting;
@@ -28,9 +29,8 @@ public static class NotebookSuite
     public static string? FindNotebooks()
     {
         foreach (var start in new[] { Environment.CurrentDirectory, AppContext.BaseDirectory })
-            for (var dir = start; dir is not null; dir = Path.GetDirectoryName(dir))
-                if (File.Exists(Path.Combine(dir, "SaeWorkbench.sln")) && Directory.Exists(Path.Combine(dir, "notebooks")))
-                    return Path.Combine(dir, "notebooks");
+            if (Workbench.CloneAbove(start) is { } clone && Directory.Exists(Path.Combine(clone, "notebooks")))
+                return Path.Combine(clone, "notebooks");
         return null;
     }
 

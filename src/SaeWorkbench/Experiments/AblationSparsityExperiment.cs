@@ -15,6 +15,10 @@ namespace SaeWorkbench.Experiments;
 /// <summary>Sparsity of ablation effects (Gao et al. 2024, §4.5).</summary>
 public sealed class AblationSparsityExperiment() : Experiment("ablation", "Sparsity of ablation effects", "sparsity of ablation effects")
 {
+    public override object? ResultIn(ReproductionResults r) => r.Ablation;
+
+    public override ReproductionResults WithResultFrom(ReproductionResults into, ReproductionResults from) => into with { Ablation = from.Ablation };
+
     /// <summary>Sparsity of ablation effects (TopK paper §4.5; Metrics/AblationSparsity) of the matched SAE of every family,
     /// at <see cref="ReproduceConfig.AblationSites"/> sampled test positions, as a fraction of V*T.</summary>
     public override void Run(ReproductionContext c)

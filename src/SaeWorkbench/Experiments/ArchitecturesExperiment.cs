@@ -14,6 +14,10 @@ namespace SaeWorkbench.Experiments;
 /// <summary>The architectures at matched sparsity: the L0-MSE and L0-delta-loss frontiers (Gao et al. 2024, §3; Rajamanoharan et al. 2024a, 2024b).</summary>
 public sealed class ArchitecturesExperiment() : Experiment("architectures", "Architectures at matched sparsity", "architectures at matched sparsity")
 {
+    public override object? ResultIn(ReproductionResults r) => r.Architectures;
+
+    public override ReproductionResults WithResultFrom(ReproductionResults into, ReproductionResults from) => into with { Architectures = from.Architectures };
+
     /// <summary>Per family, the run at <see cref="ReproduceConfig.NumLatents"/> latents whose test L0 is nearest (in log)
     /// <see cref="ReproduceConfig.MainK"/> (for the TopK family, the run with k = MainK).</summary>
     public override void Run(ReproductionContext c)

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -51,21 +52,38 @@ public sealed class ArtifactCache
     {
         var env = Environment.GetEnvironmentVariable("SAEWB_ARTIFACTS");
         if (!string.IsNullOrWhiteSpace(env)) return Path.GetFullPath(env);
-        for (var dir = Environment.CurrentDirectory; dir is not null; dir = Path.GetDirectoryName(dir))
-            if (File.Exists(Path.Combine(dir, "SaeWorkbench.sln"))) return Path.Combine(dir, "out", "artifacts");
+        if (Workbench.CloneAbove(Environment.CurrentDirectory) is { } clone) return Path.Combine(clone, "out", "artifacts");
         return Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "saeworkbench", "artifacts");
     }
 
     // ---- keys ----------------------------------------------------------------------------------------------
 
+    /// <summary>What is worked out once per context: its two folders, and the saved results once read (kept up to date by
+    /// every save), so no step re-hashes the config or re-reads results.json.</summary>
+    private sealed class Keys
+    {
+        public required string Harvest { get; init; }
+        public required string Run { get; init; }
+        public ReproductionResults? Saved { get; set; }
+        public bool SavedRead { get; set; }
+    }
+
+    private readonly ConditionalWeakTable<ReproductionContext, Keys> _keys = new();
+
+    private Keys KeysOf(ReproductionContext c) => _keys.GetValue(c, ctx =>
+    {
+        var harvest = "harvest-" + Hash(FormatVersion, ModelKey(ctx.Subject.Directory), ctx.Subject.HookName,
+            ctx.Subject.Corpus.Config.Seed.ToString(CultureInfo.InvariantCulture),
+            Inv($"{ctx.Config.ContextLength}|{ctx.Config.HarvestTokens}|{ctx.Config.TestWindows}|{ctx.Config.SkipFirstPosition}"));
+        var run = "run-" + Hash(harvest, JsonSerializer.Serialize(ctx.Config, ReportBuilder.JsonOptions));
+        return new Keys { Harvest = Path.Combine(Root, harvest), Run = Path.Combine(Root, run) };
+    });
+
     /// <summary>The folder of the harvested activations of this context's model, hook, corpus and harvest fields.</summary>
-    public string HarvestFolder(ReproductionContext c) => Path.Combine(Root, "harvest-" + Hash(
-        FormatVersion, ModelKey(c.Subject.Directory), c.Subject.HookName, c.Subject.Corpus.Config.Seed.ToString(CultureInfo.InvariantCulture),
-        Inv($"{c.Config.ContextLength}|{c.Config.HarvestTokens}|{c.Config.TestWindows}|{c.Config.SkipFirstPosition}")));
+    public string HarvestFolder(ReproductionContext c) => KeysOf(c).Harvest;
 
     /// <summary>The folder of the trained sweep and the results of this context's whole config.</summary>
-    public string RunFolder(ReproductionContext c) => Path.Combine(Root, "run-" + Hash(
-        Path.GetFileName(HarvestFolder(c)), JsonSerializer.Serialize(c.Config, ReportBuilder.JsonOptions)));
+    public string RunFolder(ReproductionContext c) => KeysOf(c).Run;
 
     /// <summary>SHA-256 of the model folder's files that define it (config, weights, tokenizer), once per folder.</summary>
     private string ModelKey(string directory)
@@ -93,14 +111,17 @@ public sealed class ArtifactCache
 
     // ---- results -------------------------------------------------------------------------------------------
 
-    /// <summary>The results saved for this context's config, or null.</summary>
+    /// <summary>The results saved for this context's config, or null (read from disk once per context).</summary>
     public ReproductionResults? SavedResults(ReproductionContext c)
     {
-        var path = Path.Combine(RunFolder(c), ReportBuilder.ResultsFileName);
+        var keys = KeysOf(c);
+        if (keys.SavedRead) return keys.Saved;
+        keys.SavedRead = true;
+        var path = Path.Combine(keys.Run, ReportBuilder.ResultsFileName);
         if (!File.Exists(path)) return null;
         try
         {
-            return JsonSerializer.Deserialize<ReproductionResults>(File.ReadAllText(path), ReportBuilder.JsonOptions);
+            return keys.Saved = JsonSerializer.Deserialize<ReproductionResults>(File.ReadAllText(path), ReportBuilder.JsonOptions);
         }
         catch (JsonException e)
         {
@@ -111,30 +132,14 @@ public sealed class ArtifactCache
 
     private void SaveResults(ReproductionContext c, Experiment step)
     {
-        var folder = RunFolder(c);
-        Directory.CreateDirectory(folder);
-        var saved = SavedResults(c) ?? c.Results;
-        saved = Parts[step.GetType()].Take(saved with { Config = c.Config }, c.Results);
-        AtomicFile.WriteAllText(Path.Combine(folder, "config.json"), JsonSerializer.Serialize(c.Config, ReportBuilder.JsonOptions));
-        AtomicFile.WriteAllText(Path.Combine(folder, ReportBuilder.ResultsFileName), ReportBuilder.Json(saved));
+        var keys = KeysOf(c);
+        Directory.CreateDirectory(keys.Run);
+        var configPath = Path.Combine(keys.Run, "config.json");
+        if (!File.Exists(configPath)) AtomicFile.WriteAllText(configPath, JsonSerializer.Serialize(c.Config, ReportBuilder.JsonOptions));
+        var saved = step.WithResultFrom((SavedResults(c) ?? c.Results) with { Config = c.Config }, c.Results);
+        AtomicFile.WriteAllText(Path.Combine(keys.Run, ReportBuilder.ResultsFileName), ReportBuilder.Json(saved));
+        keys.Saved = saved;
     }
-
-    /// <summary>Each step's part of the results: how to read it and how to copy it from saved results into the live ones.</summary>
-    private static readonly Dictionary<Type, (Func<ReproductionResults, object?> Get, Func<ReproductionResults, ReproductionResults, ReproductionResults> Take)> Parts = new()
-    {
-        [typeof(SubjectExperiment)] = (r => r.Subject, (into, from) => into with { Subject = from.Subject }),
-        [typeof(HarvestExperiment)] = (r => r.Harvest, (into, from) => into with { Harvest = from.Harvest }),
-        [typeof(TrainingExperiment)] = (r => r.Training, (into, from) => into with { Training = from.Training }),
-        [typeof(EvaluationExperiment)] = (r => r.Evaluations, (into, from) => into with { Evaluations = from.Evaluations }),
-        [typeof(ArchitecturesExperiment)] = (r => r.Architectures, (into, from) => into with { Architectures = from.Architectures }),
-        [typeof(ScalingExperiment)] = (r => r.Scaling, (into, from) => into with { Scaling = from.Scaling }),
-        [typeof(ProgressiveCodesExperiment)] = (r => r.Progressive, (into, from) => into with { Progressive = from.Progressive }),
-        [typeof(ProbesExperiment)] = (r => r.Probes, (into, from) => into with { Probes = from.Probes }),
-        [typeof(ExplanationsExperiment)] = (r => r.Explanations, (into, from) => into with { Explanations = from.Explanations }),
-        [typeof(AblationSparsityExperiment)] = (r => r.Ablation, (into, from) => into with { Ablation = from.Ablation }),
-        [typeof(RefinementExperiment)] = (r => r.Refinement, (into, from) => into with { Refinement = from.Refinement }),
-        [typeof(GeometryExperiment)] = (r => r.Geometry, (into, from) => into with { Geometry = from.Geometry }),
-    };
 
     // ---- restore and save ------------------------------------------------------------------------------------
 
@@ -145,9 +150,8 @@ public sealed class ArtifactCache
     /// </summary>
     internal bool TryRestore(Experiment step, ReproductionContext c)
     {
-        if (!Parts.TryGetValue(step.GetType(), out var part)) return false;
         var saved = SavedResults(c);
-        if (saved is null || part.Get(saved) is null) return false;
+        if (saved is null || step.ResultIn(saved) is null) return false;
         switch (step)
         {
             case HarvestExperiment:
@@ -157,14 +161,13 @@ public sealed class ArtifactCache
                 if (!TryLoadSaes(c, saved.Training!)) return false;
                 break;
         }
-        c.Results = part.Take(c.Results, saved);
+        c.Results = step.WithResultFrom(c.Results, saved);
         return true;
     }
 
     /// <summary>Saves what <paramref name="step"/> left in the context: the trained SAEs after the training, and every step's result.</summary>
     internal void Save(Experiment step, ReproductionContext c)
     {
-        if (!Parts.ContainsKey(step.GetType())) return;
         if (step is TrainingExperiment) SaveSaes(c);
         SaveResults(c, step);
     }

@@ -17,6 +17,10 @@ namespace SaeWorkbench.Experiments;
 /// <summary>Every trained SAE on the test activations: reconstruction and downstream loss (Gao et al. 2024, §4.1).</summary>
 public sealed class EvaluationExperiment() : Experiment("evaluation", "Reconstruction and downstream loss", "reconstruction and downstream loss")
 {
+    public override object? ResultIn(ReproductionResults r) => r.Evaluations;
+
+    public override ReproductionResults WithResultFrom(ReproductionResults into, ReproductionResults from) => into with { Evaluations = from.Evaluations };
+
     /// <summary>
     /// Measures every trained SAE on the test activations: reconstruction in the normalised space (normalized MSE =
     /// fraction of variance unexplained, explained variance, L0, dead and dense latents; Metrics/Reconstruction) and the

@@ -19,6 +19,12 @@ public abstract class Experiment(string id, string title, string stepName)
     /// <summary>The step's name in logs and timings.</summary>
     public string StepName { get; } = stepName;
 
+    /// <summary>This step's part of the results (its record), or null when it has not run.</summary>
+    public abstract object? ResultIn(ReproductionResults r);
+
+    /// <summary><paramref name="into"/> with this step's part taken from <paramref name="from"/> (a saved result read back).</summary>
+    public abstract ReproductionResults WithResultFrom(ReproductionResults into, ReproductionResults from);
+
     /// <summary>Runs the step: computes, logs progress through <see cref="ReproductionContext.Log"/>, records the result.</summary>
     public abstract void Run(ReproductionContext c);
 

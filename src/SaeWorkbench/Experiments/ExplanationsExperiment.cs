@@ -16,6 +16,10 @@ namespace SaeWorkbench.Experiments;
 /// <summary>N2G explanations, their precision and recall, and explanation reconstruction (Gao et al. 2024, §4.4).</summary>
 public sealed class ExplanationsExperiment() : Experiment("n2g", "N2G explanations", "N2G explanations")
 {
+    public override object? ResultIn(ReproductionResults r) => r.Explanations;
+
+    public override ReproductionResults WithResultFrom(ReproductionResults into, ReproductionResults from) => into with { Explanations = from.Explanations };
+
     /// <summary>
     /// N2G explanations (TopK paper §4.4, the simplified variant of its code; Metrics/N2g*) of the main TopK SAE: a seeded
     /// random sample of <see cref="ReproduceConfig.N2gLatents"/> latents alive on the test tokens, plus the latents that win

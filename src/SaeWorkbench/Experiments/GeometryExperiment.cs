@@ -14,6 +14,10 @@ namespace SaeWorkbench.Experiments;
 /// <summary>Decoder geometry: each decoder direction's largest cosine to another, against random directions.</summary>
 public sealed class GeometryExperiment() : Experiment("geometry", "Decoder geometry", "decoder geometry")
 {
+    public override object? ResultIn(ReproductionResults r) => r.Geometry;
+
+    public override ReproductionResults WithResultFrom(ReproductionResults into, ReproductionResults from) => into with { Geometry = from.Geometry };
+
     /// <summary>Decoder geometry (Metrics/Geometry.DecoderMaxCosineSimilarity; a check from public
     /// discussion of SAEs, not from the papers): each decoder direction's
     /// largest cosine similarity to another, against as many Gaussian random directions, for the matched SAE of every family.</summary>

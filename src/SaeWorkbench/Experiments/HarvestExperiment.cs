@@ -17,6 +17,10 @@ namespace SaeWorkbench.Experiments;
 /// <summary>Harvesting the activations the SAEs train on and are measured on, at the hook (Gao et al. 2024, §2.1).</summary>
 public sealed class HarvestExperiment() : Experiment("harvest", "Harvested activations and normalisation", "harvest")
 {
+    public override object? ResultIn(ReproductionResults r) => r.Harvest;
+
+    public override ReproductionResults WithResultFrom(ReproductionResults into, ReproductionResults from) => into with { Harvest = from.Harvest };
+
     /// <summary>Runs the model to the hook on the training and test windows and keeps the activations in memory
     /// (<see cref="ActivationHarvester.HarvestToMemory"/>).</summary>
     public override void Run(ReproductionContext c)

@@ -16,6 +16,10 @@ namespace SaeWorkbench.Experiments;
 /// <summary>Probe loss on the corpus's ground-truth labels (Gao et al. 2024, §4.2).</summary>
 public sealed class ProbesExperiment() : Experiment("probes", "Probe loss", "probe loss")
 {
+    public override object? ResultIn(ReproductionResults r) => r.Probes;
+
+    public override ReproductionResults WithResultFrom(ReproductionResults into, ReproductionResults from) => into with { Probes = from.Probes };
+
     /// <summary>
     /// Probe loss (TopK paper §4.2; Metrics/ProbeLoss) on the synthetic corpus's labels of the test tokens: for every task
     /// with enough positives and negatives in both parts, a 1-D logistic regression on each latent, the best latent's

@@ -15,6 +15,10 @@ namespace SaeWorkbench.Experiments;
 /// <summary>Progressive codes: TopK(k') and JumpReLU(theta) swept at test time; TopK against Multi-TopK (Gao et al. 2024, §5.3).</summary>
 public sealed class ProgressiveCodesExperiment() : Experiment("progressive", "Progressive codes", "progressive codes")
 {
+    public override object? ResultIn(ReproductionResults r) => r.Progressive;
+
+    public override ReproductionResults WithResultFrom(ReproductionResults into, ReproductionResults from) => into with { Progressive = from.Progressive };
+
     /// <summary>
     /// Progressive codes (TopK paper §5.3; Metrics/ProgressiveCode): the main TopK SAE and the Multi-TopK SAE of the same k
     /// evaluated with TopK(k') for every k' of <see cref="ReproduceConfig.ProgressiveKs"/>, and the TopK and the matched

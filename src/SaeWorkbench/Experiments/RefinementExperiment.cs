@@ -16,6 +16,10 @@ namespace SaeWorkbench.Experiments;
 /// <summary>Refinement and shrinkage (Gao et al. 2024, §5.1).</summary>
 public sealed class RefinementExperiment() : Experiment("refinement", "Refinement and shrinkage", "refinement")
 {
+    public override object? ResultIn(ReproductionResults r) => r.Refinement;
+
+    public override ReproductionResults WithResultFrom(ReproductionResults into, ReproductionResults from) => into with { Refinement = from.Refinement };
+
     /// <summary>Refinement (TopK paper §5.1; Metrics/Refinement): the matched SAE of every family re-fits its values on its
     /// own support; the magnitude ratio refined/original above 1 is shrinkage.</summary>
     public override void Run(ReproductionContext c)

@@ -165,57 +165,58 @@ public sealed class Reproduction : IDisposable
         throw new ArgumentException($"{step} is not one of Reproduction.Steps", nameof(step));
     }
 
-    private T Run<T>(Type step, Func<ReproductionResults, T?> result) where T : class
+    private T Run<T>(Type step) where T : class
     {
-        RunThrough(Steps.First(s => s.GetType() == step));
-        return result(_context.Results) ?? throw new InvalidOperationException($"{step.Name} recorded no result");
+        var experiment = Steps.First(s => s.GetType() == step);
+        RunThrough(experiment);
+        return experiment.ResultIn(_context.Results) as T ?? throw new InvalidOperationException($"{step.Name} recorded no result");
     }
 
     // One method per step, for notebooks that go step by step.
 
     /// <summary><see cref="SubjectExperiment"/>.</summary>
-    public SubjectResult DescribeSubject() => Run(typeof(SubjectExperiment), r => r.Subject);
+    public SubjectResult DescribeSubject() => Run<SubjectResult>(typeof(SubjectExperiment));
 
     /// <summary><see cref="HarvestExperiment"/>.</summary>
     public HarvestResult Harvest(IProgress<HarvestProgress>? progress = null)
     {
         if (progress is not null) _context.HarvestProgress = progress;
-        return Run(typeof(HarvestExperiment), r => r.Harvest);
+        return Run<HarvestResult>(typeof(HarvestExperiment));
     }
 
     /// <summary><see cref="TrainingExperiment"/>.</summary>
     public TrainingResult Train(IProgress<TrainingProgress>? progress = null)
     {
         if (progress is not null) _context.TrainingProgress = progress;
-        return Run(typeof(TrainingExperiment), r => r.Training);
+        return Run<TrainingResult>(typeof(TrainingExperiment));
     }
 
     /// <summary><see cref="EvaluationExperiment"/>.</summary>
-    public IReadOnlyList<SaeRunEvaluation> Evaluate() => Run(typeof(EvaluationExperiment), r => r.Evaluations);
+    public IReadOnlyList<SaeRunEvaluation> Evaluate() => Run<IReadOnlyList<SaeRunEvaluation>>(typeof(EvaluationExperiment));
 
     /// <summary><see cref="ArchitecturesExperiment"/>.</summary>
-    public ArchitecturesResult CompareArchitectures() => Run(typeof(ArchitecturesExperiment), r => r.Architectures);
+    public ArchitecturesResult CompareArchitectures() => Run<ArchitecturesResult>(typeof(ArchitecturesExperiment));
 
     /// <summary><see cref="ScalingExperiment"/>.</summary>
-    public ScalingResult FitScalingLaws() => Run(typeof(ScalingExperiment), r => r.Scaling);
+    public ScalingResult FitScalingLaws() => Run<ScalingResult>(typeof(ScalingExperiment));
 
     /// <summary><see cref="ProgressiveCodesExperiment"/>.</summary>
-    public ProgressiveResult ProgressiveCodes() => Run(typeof(ProgressiveCodesExperiment), r => r.Progressive);
+    public ProgressiveResult ProgressiveCodes() => Run<ProgressiveResult>(typeof(ProgressiveCodesExperiment));
 
     /// <summary><see cref="ProbesExperiment"/>.</summary>
-    public ProbeResult Probes() => Run(typeof(ProbesExperiment), r => r.Probes);
+    public ProbeResult Probes() => Run<ProbeResult>(typeof(ProbesExperiment));
 
     /// <summary><see cref="ExplanationsExperiment"/>.</summary>
-    public N2gResult Explanations() => Run(typeof(ExplanationsExperiment), r => r.Explanations);
+    public N2gResult Explanations() => Run<N2gResult>(typeof(ExplanationsExperiment));
 
     /// <summary><see cref="AblationSparsityExperiment"/>.</summary>
-    public AblationResult AblationSparsity() => Run(typeof(AblationSparsityExperiment), r => r.Ablation);
+    public AblationResult AblationSparsity() => Run<AblationResult>(typeof(AblationSparsityExperiment));
 
     /// <summary><see cref="RefinementExperiment"/>.</summary>
-    public RefinementSummary Refinement() => Run(typeof(RefinementExperiment), r => r.Refinement);
+    public RefinementSummary Refinement() => Run<RefinementSummary>(typeof(RefinementExperiment));
 
     /// <summary><see cref="GeometryExperiment"/>.</summary>
-    public GeometryResult Geometry() => Run(typeof(GeometryExperiment), r => r.Geometry);
+    public GeometryResult Geometry() => Run<GeometryResult>(typeof(GeometryExperiment));
 
     public void Dispose()
     {

@@ -14,6 +14,10 @@ namespace SaeWorkbench.Experiments;
 /// <summary>Scaling laws of TopK SAEs: MSE against n and k (Gao et al. 2024, §3).</summary>
 public sealed class ScalingExperiment() : Experiment("scaling", "Scaling laws", "scaling laws")
 {
+    public override object? ResultIn(ReproductionResults r) => r.Scaling;
+
+    public override ReproductionResults WithResultFrom(ReproductionResults into, ReproductionResults from) => into with { Scaling = from.Scaling };
+
     /// <summary>
     /// The TopK grid's normalized MSE against n for each k, with L(N) = a N^-b + c fitted per k and the joint law
     /// L(n, k) = exp(alpha + beta_k log k + beta_n log n + gamma log k log n) + exp(zeta + eta log k) over all points

@@ -13,6 +13,10 @@ namespace SaeWorkbench.Experiments;
 /// <summary>The subject model (§1 of the report): its card, its test loss against n-gram baselines.</summary>
 public sealed class SubjectExperiment() : Experiment("subject", "Subject model", "subject model")
 {
+    public override object? ResultIn(ReproductionResults r) => r.Subject;
+
+    public override ReproductionResults WithResultFrom(ReproductionResults into, ReproductionResults from) => into with { Subject = from.Subject };
+
     /// <summary>Tokenises the windows (SAE training: validation split; evaluation: test split) and scores the model on
     /// the test windows against unigram and bigram baselines counted on the training windows.</summary>
     public override void Run(ReproductionContext c)

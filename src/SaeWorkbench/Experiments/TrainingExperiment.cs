@@ -15,6 +15,10 @@ namespace SaeWorkbench.Experiments;
 /// <summary>Training every SAE of the config's sweeps from one pass over the harvested activations (Gao et al. 2024, §2 and appendix A; Rajamanoharan et al. 2024a, 2024b).</summary>
 public sealed class TrainingExperiment() : Experiment("training", "SAE training", "SAE training")
 {
+    public override object? ResultIn(ReproductionResults r) => r.Training;
+
+    public override ReproductionResults WithResultFrom(ReproductionResults into, ReproductionResults from) => into with { Training = from.Training };
+
     /// <summary>
     /// Trains every SAE of the plan from one pass over the harvested training activations (in a seeded random order,
     /// reused when <see cref="ReproduceConfig.TrainingTokens"/> exceeds them): the TopK grid over

@@ -30,6 +30,15 @@ public static class Workbench
         _ => throw new ArgumentException($"scale = \"{scale}\" is not one of {string.Join(", ", Scales)}: set it in the notebook's parameters cell", nameof(scale)),
     };
 
+    /// <summary>The clone of this repository that <paramref name="folder"/> is in (the nearest folder above it holding
+    /// SaeWorkbench.sln), or null.</summary>
+    public static string? CloneAbove(string folder)
+    {
+        for (var dir = Path.GetFullPath(folder); dir is not null; dir = Path.GetDirectoryName(dir))
+            if (File.Exists(Path.Combine(dir, "SaeWorkbench.sln"))) return dir;
+        return null;
+    }
+
     private static string? _modelDirectory;
     private static ArtifactCache? _artifacts;
 
